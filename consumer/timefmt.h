@@ -5,7 +5,7 @@
  */
 #include <stdint.h>
 
-#define DG_TIME_STR_LEN 25 /* "2026-01-01T00:00:00.000Z" + NUL */
+#define DG_TIME_STR_LEN 32 /* "2026-01-01T00:00:00.000Z" + NUL, with slack */
 
 /* Parses ISO 8601 / RFC 3339 as AWS writes it: "YYYY-MM-DDTHH:MM:SS" with
  * optional fraction (any digits, kept to ms) and a zone "Z", "+hhmm" or

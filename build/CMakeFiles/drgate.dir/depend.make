@@ -1,0 +1,2 @@
+# Empty dependencies file for drgate.
+# This may be replaced when dependencies are built.

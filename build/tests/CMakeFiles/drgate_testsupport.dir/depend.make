@@ -1,0 +1,2 @@
+# Empty dependencies file for drgate_testsupport.
+# This may be replaced when dependencies are built.
