@@ -90,5 +90,4 @@ set(CMAKE_DEPEND_INFO_FILES
   "CMakeFiles/drgate_core.dir/DependInfo.cmake"
   "CMakeFiles/drgate.dir/DependInfo.cmake"
   "tests/CMakeFiles/drgate_testsupport.dir/DependInfo.cmake"
-  "tests/CMakeFiles/replay_main.dir/DependInfo.cmake"
   )

@@ -1,5 +1,5 @@
 /*
- * fuzz_main.c - replay a libFuzzer corpus without libFuzzer.
+ * replay_main.c - replay a libFuzzer corpus without libFuzzer.
  *
  * Every fuzz target links this file into an ordinary program so ctest runs
  * the corpus with any compiler (cJSON's fuzz_main.c). Arguments are files or
