@@ -67,6 +67,11 @@ def instance_arn(region, iid):
     return "arn:aws:rds:%s:%s:db:%s" % (region, ACCOUNT, iid)
 
 
+def now_iso():
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)
+
+
 def parse_rds_arn(value):
     """(region, kind, id) of an RDS ARN, or None if value is not an ARN."""
     if not value.startswith("arn:"):
@@ -131,7 +136,7 @@ class State:
             "global_id": global_id, "replication_source": replication_source,
             "read_replicas": [], "instances": [], "master_username": master_username,
             "resource_id": "cluster-" + uuid.uuid4().hex[:26].upper(),
-            "created": time.time(),
+            "created": now_iso(),
             "endpoint": "%s.cluster-%s.%s.rds.amazonaws.com" % (cid, DOMAIN_SUFFIX, region),
             "reader_endpoint": "%s.cluster-ro-%s.%s.rds.amazonaws.com" % (cid, DOMAIN_SUFFIX, region),
         }
@@ -145,7 +150,7 @@ class State:
             "id": iid, "region": region, "arn": instance_arn(region, iid), "engine": engine,
             "engine_version": version, "cluster_id": cluster_id, "class": klass,
             "status": status, "port": port, "replica_source": replica_source,
-            "read_replicas": [], "created": time.time(),
+            "read_replicas": [], "created": now_iso(),
             "resource_id": "db-" + uuid.uuid4().hex[:26].upper(),
             "address": "%s.%s.%s.rds.amazonaws.com" % (iid, DOMAIN_SUFFIX, region),
             "az": region + "a",
@@ -197,7 +202,7 @@ class State:
                     "id": rid, "region": region, "status": "available", "global_id": gid,
                     "description": "orders cache (%s)" % region, "node_type": "cache.r6g.large",
                     "arn": "arn:aws:elasticache:%s:%s:replicationgroup:%s" % (region, ACCOUNT, rid),
-                    "created": time.time(),
+                    "created": now_iso(),
                 }
 
     # -- lookups
