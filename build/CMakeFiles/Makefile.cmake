@@ -90,4 +90,7 @@ set(CMAKE_DEPEND_INFO_FILES
   "CMakeFiles/drgate_core.dir/DependInfo.cmake"
   "CMakeFiles/drgate.dir/DependInfo.cmake"
   "tests/CMakeFiles/drgate_testsupport.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_core.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_plan.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_store.dir/DependInfo.cmake"
   )

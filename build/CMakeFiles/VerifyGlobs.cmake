@@ -22,6 +22,9 @@ set(OLD_GLOB
   "/work/main/consumer/log.c"
   "/work/main/consumer/main.c"
   "/work/main/consumer/mem.c"
+  "/work/main/consumer/plan.c"
+  "/work/main/consumer/runbook.c"
+  "/work/main/consumer/store.c"
   "/work/main/consumer/timefmt.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
@@ -50,6 +53,9 @@ endif()
 # DRGATE_UNIT_TESTS at tests/CMakeLists.txt:26 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/unit/test_*.c")
 set(OLD_GLOB
+  "/work/main/tests/unit/test_core.c"
+  "/work/main/tests/unit/test_plan.c"
+  "/work/main/tests/unit/test_store.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")

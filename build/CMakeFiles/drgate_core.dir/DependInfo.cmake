@@ -15,6 +15,9 @@ set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/consumer/json.c" "CMakeFiles/drgate_core.dir/consumer/json.c.o" "gcc" "CMakeFiles/drgate_core.dir/consumer/json.c.o.d"
   "/work/main/consumer/log.c" "CMakeFiles/drgate_core.dir/consumer/log.c.o" "gcc" "CMakeFiles/drgate_core.dir/consumer/log.c.o.d"
   "/work/main/consumer/mem.c" "CMakeFiles/drgate_core.dir/consumer/mem.c.o" "gcc" "CMakeFiles/drgate_core.dir/consumer/mem.c.o.d"
+  "/work/main/consumer/plan.c" "CMakeFiles/drgate_core.dir/consumer/plan.c.o" "gcc" "CMakeFiles/drgate_core.dir/consumer/plan.c.o.d"
+  "/work/main/consumer/runbook.c" "CMakeFiles/drgate_core.dir/consumer/runbook.c.o" "gcc" "CMakeFiles/drgate_core.dir/consumer/runbook.c.o.d"
+  "/work/main/consumer/store.c" "CMakeFiles/drgate_core.dir/consumer/store.c.o" "gcc" "CMakeFiles/drgate_core.dir/consumer/store.c.o.d"
   "/work/main/consumer/timefmt.c" "CMakeFiles/drgate_core.dir/consumer/timefmt.c.o" "gcc" "CMakeFiles/drgate_core.dir/consumer/timefmt.c.o.d"
   )
 

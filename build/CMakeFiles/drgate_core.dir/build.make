@@ -167,10 +167,52 @@ CMakeFiles/drgate_core.dir/consumer/mem.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/mem.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/mem.c -o CMakeFiles/drgate_core.dir/consumer/mem.c.s
 
+CMakeFiles/drgate_core.dir/consumer/plan.c.o: CMakeFiles/drgate_core.dir/flags.make
+CMakeFiles/drgate_core.dir/consumer/plan.c.o: /work/main/consumer/plan.c
+CMakeFiles/drgate_core.dir/consumer/plan.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/drgate_core.dir/consumer/plan.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/plan.c.o -MF CMakeFiles/drgate_core.dir/consumer/plan.c.o.d -o CMakeFiles/drgate_core.dir/consumer/plan.c.o -c /work/main/consumer/plan.c
+
+CMakeFiles/drgate_core.dir/consumer/plan.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/plan.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/plan.c > CMakeFiles/drgate_core.dir/consumer/plan.c.i
+
+CMakeFiles/drgate_core.dir/consumer/plan.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/plan.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/plan.c -o CMakeFiles/drgate_core.dir/consumer/plan.c.s
+
+CMakeFiles/drgate_core.dir/consumer/runbook.c.o: CMakeFiles/drgate_core.dir/flags.make
+CMakeFiles/drgate_core.dir/consumer/runbook.c.o: /work/main/consumer/runbook.c
+CMakeFiles/drgate_core.dir/consumer/runbook.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/drgate_core.dir/consumer/runbook.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/runbook.c.o -MF CMakeFiles/drgate_core.dir/consumer/runbook.c.o.d -o CMakeFiles/drgate_core.dir/consumer/runbook.c.o -c /work/main/consumer/runbook.c
+
+CMakeFiles/drgate_core.dir/consumer/runbook.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/runbook.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/runbook.c > CMakeFiles/drgate_core.dir/consumer/runbook.c.i
+
+CMakeFiles/drgate_core.dir/consumer/runbook.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/runbook.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/runbook.c -o CMakeFiles/drgate_core.dir/consumer/runbook.c.s
+
+CMakeFiles/drgate_core.dir/consumer/store.c.o: CMakeFiles/drgate_core.dir/flags.make
+CMakeFiles/drgate_core.dir/consumer/store.c.o: /work/main/consumer/store.c
+CMakeFiles/drgate_core.dir/consumer/store.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/drgate_core.dir/consumer/store.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/store.c.o -MF CMakeFiles/drgate_core.dir/consumer/store.c.o.d -o CMakeFiles/drgate_core.dir/consumer/store.c.o -c /work/main/consumer/store.c
+
+CMakeFiles/drgate_core.dir/consumer/store.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/store.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/store.c > CMakeFiles/drgate_core.dir/consumer/store.c.i
+
+CMakeFiles/drgate_core.dir/consumer/store.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/store.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/store.c -o CMakeFiles/drgate_core.dir/consumer/store.c.s
+
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: CMakeFiles/drgate_core.dir/flags.make
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: /work/main/consumer/timefmt.c
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/drgate_core.dir/consumer/timefmt.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/drgate_core.dir/consumer/timefmt.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/timefmt.c.o -MF CMakeFiles/drgate_core.dir/consumer/timefmt.c.o.d -o CMakeFiles/drgate_core.dir/consumer/timefmt.c.o -c /work/main/consumer/timefmt.c
 
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.i: cmake_force
@@ -190,6 +232,9 @@ drgate_core_OBJECTS = \
 "CMakeFiles/drgate_core.dir/consumer/json.c.o" \
 "CMakeFiles/drgate_core.dir/consumer/log.c.o" \
 "CMakeFiles/drgate_core.dir/consumer/mem.c.o" \
+"CMakeFiles/drgate_core.dir/consumer/plan.c.o" \
+"CMakeFiles/drgate_core.dir/consumer/runbook.c.o" \
+"CMakeFiles/drgate_core.dir/consumer/store.c.o" \
 "CMakeFiles/drgate_core.dir/consumer/timefmt.c.o"
 
 # External object files for target drgate_core
@@ -202,10 +247,13 @@ libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/err.c.o
 libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/json.c.o
 libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/log.c.o
 libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/mem.c.o
+libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/plan.c.o
+libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/runbook.c.o
+libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/store.c.o
 libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/timefmt.c.o
 libdrgate_core.a: CMakeFiles/drgate_core.dir/build.make
 libdrgate_core.a: CMakeFiles/drgate_core.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Linking C static library libdrgate_core.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Linking C static library libdrgate_core.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/drgate_core.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/drgate_core.dir/link.txt --verbose=$(VERBOSE)
 

@@ -1,0 +1,362 @@
+/*
+ * store.c - SQLite state store.
+ *
+ * DESIGN: one connection owned by the loop thread; WAL journal so readers
+ * (drgate status) never block the daemon; synchronous=FULL for the daemon
+ * so a kill -9 or power loss after a commit loses nothing acknowledged.
+ * Schema changes are an append-only list of migrations; the file's
+ * PRAGMA user_version says how many ran, and each runs in its own
+ * transaction together with the version bump. A file newer than the binary
+ * is refused rather than guessed at. Prepared statements are cached per
+ * handle. Errors: SQLITE_BUSY/LOCKED/IOERR/FULL are transient (the caller
+ * leaves the input unacknowledged); anything else is fatal.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "mem.h"
+
+static const char *const migrations[] = {
+    /* 1: the offline brain: dedup, policy state, decisions, plans */
+    "CREATE TABLE messages ("
+    "  id TEXT PRIMARY KEY,"
+    "  source TEXT NOT NULL,"
+    "  seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE policy_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  json TEXT NOT NULL,"
+    "  updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE decisions ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time_ms INTEGER NOT NULL,"
+    "  verdict TEXT NOT NULL,"
+    "  json TEXT NOT NULL);"
+    "CREATE TABLE plans ("
+    "  plan_id TEXT PRIMARY KEY,"
+    "  digest TEXT NOT NULL UNIQUE,"
+    "  class TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt_id {
+    ST_SEEN,
+    ST_POLICY_PUT,
+    ST_POLICY_GET,
+    ST_DECISION,
+    ST_PLAN_INSERT,
+    ST_PLAN_UPDATE,
+    ST_PLAN_STATE,
+    ST_COUNT_
+};
+
+static const char *const stmt_sql[ST_COUNT_] = {
+    "INSERT OR IGNORE INTO messages (id, source, seen_ms) VALUES (?, ?, ?)",
+    "INSERT INTO policy_state (id, json, updated_ms) VALUES (1, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET json = excluded.json, "
+    "updated_ms = excluded.updated_ms",
+    "SELECT json FROM policy_state WHERE id = 1",
+    "INSERT INTO decisions (time_ms, verdict, json) VALUES (?, ?, ?)",
+    "INSERT INTO plans (plan_id, digest, class, state, json, created_ms, "
+    "updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id) DO "
+    "NOTHING",
+    "UPDATE plans SET state = ?, updated_ms = ? WHERE plan_id = ?",
+    "SELECT state FROM plans WHERE plan_id = ?",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT_];
+};
+
+static dg_rc
+fail(struct store *s, int rc, struct dg_err *err, const char *what)
+{
+    int transient = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ||
+                    (rc & 0xff) == SQLITE_IOERR || rc == SQLITE_FULL ||
+                    rc == SQLITE_CANTOPEN;
+    return dg_err_setc(err, transient ? DG_ETRANSIENT : DG_EFATAL, "store",
+                       "store: %s: %s", what,
+                       s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+static dg_rc
+exec(struct store *s, const char *sql, struct dg_err *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        dg_rc r = dg_err_setc(err, rc == SQLITE_BUSY ? DG_ETRANSIENT : DG_EFATAL,
+                              "store", "store: %s", msg ? msg : "error");
+        sqlite3_free(msg);
+        return r;
+    }
+    return DG_OK;
+}
+
+int
+store_schema_latest(void)
+{
+    return NMIGRATIONS;
+}
+
+int
+store_schema_version(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static dg_rc
+migrate(struct store *s, struct dg_err *err)
+{
+    int v = store_schema_version(s);
+    if (v < 0)
+        return fail(s, SQLITE_ERROR, err, "reading the schema version");
+    if (v > NMIGRATIONS)
+        return dg_err_setc(err, DG_EFATAL, "store",
+                           "store: schema version %d is newer than this "
+                           "drgate (%d); upgrade drgate",
+                           v, NMIGRATIONS);
+    for (; v < NMIGRATIONS; v++) {
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+        dg_rc rc = exec(s, "BEGIN IMMEDIATE", err);
+        if (rc == DG_OK)
+            rc = exec(s, migrations[v], err);
+        if (rc == DG_OK)
+            rc = exec(s, bump, err);
+        if (rc == DG_OK)
+            rc = exec(s, "COMMIT", err);
+        if (rc != DG_OK) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return DG_OK;
+}
+
+dg_rc
+store_open(const char *path, enum store_sync sync, struct store **out,
+           struct dg_err *err)
+{
+    *out = NULL;
+    struct store *s = dg_calloc(1, sizeof(*s));
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    dg_rc r;
+    if (rc != SQLITE_OK) {
+        r = fail(s, rc, err, path);
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 2000);
+    sqlite3_extended_result_codes(s->db, 1);
+    r = exec(s, "PRAGMA journal_mode = WAL", err);
+    if (r == DG_OK)
+        r = exec(s,
+                 sync == STORE_SYNC_FULL ? "PRAGMA synchronous = FULL"
+                                         : "PRAGMA synchronous = OFF",
+                 err);
+    if (r == DG_OK)
+        r = exec(s, "PRAGMA foreign_keys = ON", err);
+    if (r == DG_OK)
+        r = migrate(s, err);
+    if (r != DG_OK)
+        goto fail;
+    for (int i = 0; i < ST_COUNT_; i++) {
+        rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+                                SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
+        if (rc != SQLITE_OK) {
+            r = fail(s, rc, err, "preparing statements");
+            goto fail;
+        }
+    }
+    *out = s;
+    return DG_OK;
+fail:
+    store_close(s);
+    return r;
+}
+
+void
+store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST_COUNT_; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    dg_free(s);
+}
+
+dg_rc
+store_begin(struct store *s, struct dg_err *err)
+{
+    return exec(s, "BEGIN IMMEDIATE", err);
+}
+
+dg_rc
+store_commit(struct store *s, struct dg_err *err)
+{
+    dg_rc rc = exec(s, "COMMIT", err);
+    if (rc != DG_OK)
+        store_rollback(s);
+    return rc;
+}
+
+void
+store_rollback(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Steps a bound statement to completion and resets it. */
+static dg_rc
+run(struct store *s, sqlite3_stmt *st, struct dg_err *err, const char *what)
+{
+    int rc = sqlite3_step(st);
+    dg_rc r = rc == SQLITE_DONE || rc == SQLITE_ROW ? DG_OK
+                                                     : fail(s, rc, err, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+dg_rc
+store_message_seen(struct store *s, const char *id, const char *source,
+                   int64_t now_ms, int *is_new, struct dg_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_SEEN];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    dg_rc r = run(s, st, err, "recording a message");
+    *is_new = r == DG_OK && sqlite3_changes(s->db) == 1;
+    return r;
+}
+
+dg_rc
+store_policy_state_put(struct store *s, const char *json, int64_t now_ms,
+                       struct dg_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_POLICY_PUT];
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    return run(s, st, err, "saving the policy state");
+}
+
+dg_rc
+store_policy_state_get(struct store *s, char **json, struct dg_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_POLICY_GET];
+    *json = NULL;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *json = dg_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(s, rc, err, "reading the policy state");
+    return DG_OK;
+}
+
+dg_rc
+store_decision_add(struct store *s, int64_t time_ms, const char *verdict,
+                   const char *json, struct dg_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DECISION];
+    sqlite3_bind_int64(st, 1, time_ms);
+    sqlite3_bind_text(st, 2, verdict, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+    return run(s, st, err, "recording a decision");
+}
+
+dg_rc
+store_plan_put(struct store *s, const char *plan_id, const char *digest,
+               const char *plan_class, const char *state, const char *json,
+               int64_t now_ms, struct dg_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_PLAN_INSERT];
+    sqlite3_bind_text(st, 1, plan_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, plan_class, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now_ms);
+    sqlite3_bind_int64(st, 7, now_ms);
+    dg_rc r = run(s, st, err, "recording a plan");
+    if (r != DG_OK || sqlite3_changes(s->db) == 1)
+        return r;
+    st = s->stmt[ST_PLAN_UPDATE];
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_text(st, 3, plan_id, -1, SQLITE_STATIC);
+    return run(s, st, err, "updating a plan");
+}
+
+dg_rc
+store_plan_state(struct store *s, const char *plan_id, char **state,
+                 struct dg_err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_PLAN_STATE];
+    *state = NULL;
+    sqlite3_bind_text(st, 1, plan_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *state = dg_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(s, rc, err, "reading a plan");
+    return DG_OK;
+}
+
+long long
+store_count(struct store *s, const char *table)
+{
+    static const char *const known[] = {"messages", "decisions", "plans",
+                                        NULL};
+    int ok = 0;
+    for (int i = 0; known[i]; i++)
+        ok |= strcmp(known[i], table) == 0;
+    if (!ok)
+        return -1;
+    char sql[64];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int
+store_integrity_ok(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+    sqlite3_finalize(st);
+    return ok;
+}
