@@ -739,8 +739,8 @@ load_signal(const struct policy *p, const cJSON *so, struct sig_state *s)
         return "state and state_ms must both be set or both be null";
     if (is_failing(p, s) != (s->failing_since != NEVER))
         return "failing_since_ms must be set exactly while failing";
-    if (s->seen && is_ok(s) != (s->ok_since != NEVER))
-        return "ok_since_ms must be set exactly while OK";
+    if (!is_ok(s) && s->ok_since != NEVER)
+        return "ok_since_ms must be null while not OK";
     return NULL;
 }
 
