@@ -132,10 +132,14 @@ static const struct scenario scenarios[] = {
     {"cooldown: suppress once, then propose", Q1,
      (const struct step[]){OBS('A', AL, 0), OBS('A', OK_, 40000),
                            OBS('A', AL, 200000), OBS('A', OK_, 300000),
-                           OBS('A', AL, 301000), ADV(900000), END},
+                           OBS('A', AL, 301000), ADV(900000),
+                           OBS('A', OK_, 900000), OBS('A', AL, 1000000),
+                           ADV(2000000), END},
      "hold@0[A] propose@30000/planned[A] hold@40000[] recovered@100000[] "
      "hold@200000[A] suppress@230000/planned[A] hold@300000[] "
-     "hold@301000[A] propose@630000/planned[A]"},
+     "hold@301000[A] propose@630000/planned[A] hold@900000[] "
+     "recovered@960000[] hold@1000000[A] suppress@1030000/planned[A] "
+     "propose@1230000/planned[A]"},
     {"no new proposal before recovery, even after cooldown", Q1,
      (const struct step[]){OBS('A', AL, 0), ADV(7200000), END},
      "hold@0[A] propose@30000/planned[A]"},
