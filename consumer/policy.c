@@ -161,8 +161,8 @@ matches(const struct cfg_signal *cs, const struct dg_signal *sig)
             return 0;
         break;
     case DG_SRC_PROBE:
-        if (strcmp(cs->source, "probe") != 0 || cs->alarm_name ||
-            cs->service || cs->event_type)
+        if (strcmp(cs->source, "probe") != 0 || cs->alarm_name || cs->service ||
+            cs->event_type)
             return 0;
         if (!field_ok(cs->probe, sig->name))
             return 0;
@@ -268,16 +268,16 @@ signal_reasons(const struct policy *p, int64_t t, struct strv *r)
             int64_t d = t - s->failing_since;
             fmt_time(s->failing_since, since);
             fmt_dur(d, dur);
-            strv_add(r, dg_sprintf(
-                            "%s failing since %s (%s s %s %s s sustain%s%s)",
-                            cs->name, since, dur, d >= sustain ? ">=" : "<",
-                            need,
-                            s->state == DG_STATE_INSUFFICIENT
-                                ? "; insufficient data counts as failing"
-                                : "",
-                            cs->unreachable
-                                ? "; unreachable: primary writer not reachable"
-                                : ""));
+            strv_add(r,
+                     dg_sprintf(
+                         "%s failing since %s (%s s %s %s s sustain%s%s)",
+                         cs->name, since, dur, d >= sustain ? ">=" : "<", need,
+                         s->state == DG_STATE_INSUFFICIENT
+                             ? "; insufficient data counts as failing"
+                             : "",
+                         cs->unreachable
+                             ? "; unreachable: primary writer not reachable"
+                             : ""));
         } else if (s->seen && s->state == DG_STATE_INSUFFICIENT) {
             fmt_time(s->state_ms, since);
             strv_add(r, dg_sprintf("%s has insufficient data at %s "
@@ -352,16 +352,14 @@ eval_awaiting(struct policy *p, int64_t t, struct policy_decisions *out)
         int64_t start = recovery_start(p);
         fmt_dur(t - start, dur);
         fmt_time(start, when);
-        strv_add(&r, dg_sprintf("all signals OK for %s s since %s", dur,
-                                when));
+        strv_add(&r, dg_sprintf("all signals OK for %s s since %s", dur, when));
         fmt_time(p->proposed_ms, when);
         strv_add(&r, dg_sprintf("recovered from the plan proposed at %s; "
                                 "proposals re-armed",
                                 when));
         if (t < cooldown_end(p)) {
             fmt_time(cooldown_end(p), when);
-            strv_add(&r, dg_sprintf("cooldown: next plan allowed at %s",
-                                    when));
+            strv_add(&r, dg_sprintf("cooldown: next plan allowed at %s", when));
         }
         p->awaiting_recovery = 0;
         emit(p, t, POLICY_RECOVERED, POLICY_CLASS_NONE, &r, out);
@@ -661,8 +659,8 @@ policy_state_json(const struct policy *p)
         const struct sig_state *s = &p->sigs[i];
         cJSON *so = cJSON_CreateObject();
         if (p->last_failing[i])
-            cJSON_AddItemToArray(
-                last, cJSON_CreateString(p->conf->signals[i].name));
+            cJSON_AddItemToArray(last,
+                                 cJSON_CreateString(p->conf->signals[i].name));
         cJSON_AddStringToObject(so, "name", p->conf->signals[i].name);
         if (s->seen)
             cJSON_AddStringToObject(so, "state", state_name(s->state));
@@ -771,8 +769,9 @@ policy_state_load(struct policy *p, const cJSON *state, struct dg_err *err)
         !get_bool(state, "awaiting_recovery", &awaiting) ||
         !get_bool(state, "suppressed", &suppressed) ||
         (awaiting && proposed == NEVER)) {
-        dg_err_set(err, rc, "policy state: bad clock_ms, proposed_ms, "
-                            "awaiting_recovery or suppressed");
+        dg_err_set(err, rc,
+                   "policy state: bad clock_ms, proposed_ms, "
+                   "awaiting_recovery or suppressed");
         goto out;
     }
     arr = dg_json_arr(state, "signals");

@@ -22,7 +22,7 @@ struct policy;
 
 enum policy_verdict {
     POLICY_PROPOSE = 1, /* propose a plan of class plan_class */
-    POLICY_HOLD,        /* the failing set changed; not acting (reasons say why) */
+    POLICY_HOLD,        /* failing set changed, not acting (see reasons) */
     POLICY_SUPPRESS,    /* a proposal is due but cooldown blocks it */
     POLICY_RECOVERED,   /* all signals OK for recover_seconds; re-armed */
 };
@@ -37,9 +37,9 @@ struct policy_decision {
     int64_t time_ms; /* the exact instant the outcome changed */
     enum policy_verdict verdict;
     enum policy_class plan_class; /* propose and suppress; NONE otherwise */
-    char **failing;  /* configured signal names, in config order */
+    char **failing;               /* configured signal names, in config order */
     size_t nfailing;
-    char **reasons;  /* human-readable, one line each */
+    char **reasons; /* human-readable, one line each */
     size_t nreasons;
 };
 
