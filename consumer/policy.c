@@ -126,9 +126,9 @@ fmt_dur(int64_t ms, char out[32])
 {
     long long s = (long long)(ms / 1000), frac = (long long)(ms % 1000);
     if (frac == 0)
-        snprintf(out, 32, "%lld", s);
+        (void)snprintf(out, 32, "%lld", s);
     else
-        snprintf(out, 32, "%lld.%03lld", s, frac < 0 ? -frac : frac);
+        (void)snprintf(out, 32, "%lld.%03lld", s, frac < 0 ? -frac : frac);
 }
 
 /* Matching -------------------------------------------------------------- */
