@@ -104,12 +104,15 @@ engine_reload(struct engine *e, struct dg_err *err)
         return rc;
     cJSON *state = cJSON_Parse(json);
     dg_free(json);
-    if (!state || policy_state_load(e->policy, state) != 0) {
-        cJSON_Delete(state);
+    if (!state)
         return dg_err_setc(err, DG_EFATAL, "store",
-                           "store: the saved policy state is unreadable");
-    }
+                           "store: the saved policy state is not JSON");
+    rc = policy_state_load(e->policy, state, err);
     cJSON_Delete(state);
+    if (rc != DG_OK)
+        return dg_err_setc(err, DG_EFATAL, "store",
+                           "store: the saved policy state is unreadable: %s",
+                           err->msg);
     return DG_OK;
 }
 
