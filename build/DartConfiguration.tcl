@@ -4,8 +4,8 @@
 
 
 # Configuration directories and files
-SourceDirectory: /work/main
-BuildDirectory: /work/main/build
+SourceDirectory: /work/wt/config
+BuildDirectory: /work/wt/config/build
 
 # Where to place the cost data store
 CostDataFile: 
@@ -27,7 +27,7 @@ SubmitInactivityTimeout:
 NightlyStartTime: 00:00:00 EDT
 
 # Commands for the build/test/submit cycle
-ConfigureCommand: "/usr/bin/cmake" "/work/main"
+ConfigureCommand: "/usr/bin/cmake" "/work/wt/config"
 MakeCommand: /usr/bin/cmake --build . --config "${CTEST_CONFIGURATION_TYPE}"
 DefaultCTestConfigurationType: Release
 

@@ -3,64 +3,66 @@
 cmake_policy(SET CMP0009 NEW)
 
 # DRGATE_CONFIG_SRC at CMakeLists.txt:35 (file)
-file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/config/*.c")
+file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/wt/config/config/*.c")
 set(OLD_GLOB
+  "/work/wt/config/config/config.c"
+  "/work/wt/config/config/options.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
-  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+  file(TOUCH_NOCREATE "/work/wt/config/build/CMakeFiles/cmake.verify_globs")
 endif()
 
 # DRGATE_CORE_SRC at CMakeLists.txt:46 (file)
-file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/consumer/*.c")
+file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/wt/config/consumer/*.c")
 set(OLD_GLOB
-  "/work/main/consumer/buf.c"
-  "/work/main/consumer/cli.c"
-  "/work/main/consumer/digest.c"
-  "/work/main/consumer/err.c"
-  "/work/main/consumer/json.c"
-  "/work/main/consumer/log.c"
-  "/work/main/consumer/main.c"
-  "/work/main/consumer/mem.c"
-  "/work/main/consumer/timefmt.c"
+  "/work/wt/config/consumer/buf.c"
+  "/work/wt/config/consumer/cli.c"
+  "/work/wt/config/consumer/digest.c"
+  "/work/wt/config/consumer/err.c"
+  "/work/wt/config/consumer/json.c"
+  "/work/wt/config/consumer/log.c"
+  "/work/wt/config/consumer/main.c"
+  "/work/wt/config/consumer/mem.c"
+  "/work/wt/config/consumer/timefmt.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
-  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+  file(TOUCH_NOCREATE "/work/wt/config/build/CMakeFiles/cmake.verify_globs")
 endif()
 
 # DRGATE_CONFORMANCE_TESTS at tests/CMakeLists.txt:30 (file)
-file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/conformance/test_*.c")
+file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/wt/config/tests/conformance/test_*.c")
 set(OLD_GLOB
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
-  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+  file(TOUCH_NOCREATE "/work/wt/config/build/CMakeFiles/cmake.verify_globs")
 endif()
 
 # DRGATE_FUZZ_TARGETS at tests/CMakeLists.txt:36 (file)
-file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/fuzz/fuzz_*.c")
+file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/wt/config/tests/fuzz/fuzz_*.c")
 set(OLD_GLOB
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
-  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+  file(TOUCH_NOCREATE "/work/wt/config/build/CMakeFiles/cmake.verify_globs")
 endif()
 
 # DRGATE_UNIT_TESTS at tests/CMakeLists.txt:26 (file)
-file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/unit/test_*.c")
+file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/wt/config/tests/unit/test_*.c")
 set(OLD_GLOB
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
-  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+  file(TOUCH_NOCREATE "/work/wt/config/build/CMakeFiles/cmake.verify_globs")
 endif()
 
 # DRGATE_ADAPTER_SRC at CMakeLists.txt:54 (file)
-file(GLOB_RECURSE NEW_GLOB LIST_DIRECTORIES false "/work/main/adapters/*.c")
+file(GLOB_RECURSE NEW_GLOB LIST_DIRECTORIES false "/work/wt/config/adapters/*.c")
 set(OLD_GLOB
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
-  file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
+  file(TOUCH_NOCREATE "/work/wt/config/build/CMakeFiles/cmake.verify_globs")
 endif()

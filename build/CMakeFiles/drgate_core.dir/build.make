@@ -53,10 +53,10 @@ RM = /usr/bin/cmake -E rm -f
 EQUALS = =
 
 # The top-level source directory on which CMake was run.
-CMAKE_SOURCE_DIR = /work/main
+CMAKE_SOURCE_DIR = /work/wt/config
 
 # The top-level build directory on which CMake was run.
-CMAKE_BINARY_DIR = /work/main/build
+CMAKE_BINARY_DIR = /work/wt/config/build
 
 # Include any dependencies generated for this target.
 include CMakeFiles/drgate_core.dir/depend.make
@@ -70,116 +70,116 @@ include CMakeFiles/drgate_core.dir/progress.make
 include CMakeFiles/drgate_core.dir/flags.make
 
 CMakeFiles/drgate_core.dir/consumer/buf.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/buf.c.o: /work/main/consumer/buf.c
+CMakeFiles/drgate_core.dir/consumer/buf.c.o: /work/wt/config/consumer/buf.c
 CMakeFiles/drgate_core.dir/consumer/buf.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object CMakeFiles/drgate_core.dir/consumer/buf.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/buf.c.o -MF CMakeFiles/drgate_core.dir/consumer/buf.c.o.d -o CMakeFiles/drgate_core.dir/consumer/buf.c.o -c /work/main/consumer/buf.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object CMakeFiles/drgate_core.dir/consumer/buf.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/buf.c.o -MF CMakeFiles/drgate_core.dir/consumer/buf.c.o.d -o CMakeFiles/drgate_core.dir/consumer/buf.c.o -c /work/wt/config/consumer/buf.c
 
 CMakeFiles/drgate_core.dir/consumer/buf.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/buf.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/buf.c > CMakeFiles/drgate_core.dir/consumer/buf.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/buf.c > CMakeFiles/drgate_core.dir/consumer/buf.c.i
 
 CMakeFiles/drgate_core.dir/consumer/buf.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/buf.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/buf.c -o CMakeFiles/drgate_core.dir/consumer/buf.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/buf.c -o CMakeFiles/drgate_core.dir/consumer/buf.c.s
 
 CMakeFiles/drgate_core.dir/consumer/cli.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/cli.c.o: /work/main/consumer/cli.c
+CMakeFiles/drgate_core.dir/consumer/cli.c.o: /work/wt/config/consumer/cli.c
 CMakeFiles/drgate_core.dir/consumer/cli.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/drgate_core.dir/consumer/cli.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/cli.c.o -MF CMakeFiles/drgate_core.dir/consumer/cli.c.o.d -o CMakeFiles/drgate_core.dir/consumer/cli.c.o -c /work/main/consumer/cli.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/drgate_core.dir/consumer/cli.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/cli.c.o -MF CMakeFiles/drgate_core.dir/consumer/cli.c.o.d -o CMakeFiles/drgate_core.dir/consumer/cli.c.o -c /work/wt/config/consumer/cli.c
 
 CMakeFiles/drgate_core.dir/consumer/cli.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/cli.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/cli.c > CMakeFiles/drgate_core.dir/consumer/cli.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/cli.c > CMakeFiles/drgate_core.dir/consumer/cli.c.i
 
 CMakeFiles/drgate_core.dir/consumer/cli.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/cli.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/cli.c -o CMakeFiles/drgate_core.dir/consumer/cli.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/cli.c -o CMakeFiles/drgate_core.dir/consumer/cli.c.s
 
 CMakeFiles/drgate_core.dir/consumer/digest.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/digest.c.o: /work/main/consumer/digest.c
+CMakeFiles/drgate_core.dir/consumer/digest.c.o: /work/wt/config/consumer/digest.c
 CMakeFiles/drgate_core.dir/consumer/digest.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/drgate_core.dir/consumer/digest.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/digest.c.o -MF CMakeFiles/drgate_core.dir/consumer/digest.c.o.d -o CMakeFiles/drgate_core.dir/consumer/digest.c.o -c /work/main/consumer/digest.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/drgate_core.dir/consumer/digest.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/digest.c.o -MF CMakeFiles/drgate_core.dir/consumer/digest.c.o.d -o CMakeFiles/drgate_core.dir/consumer/digest.c.o -c /work/wt/config/consumer/digest.c
 
 CMakeFiles/drgate_core.dir/consumer/digest.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/digest.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/digest.c > CMakeFiles/drgate_core.dir/consumer/digest.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/digest.c > CMakeFiles/drgate_core.dir/consumer/digest.c.i
 
 CMakeFiles/drgate_core.dir/consumer/digest.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/digest.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/digest.c -o CMakeFiles/drgate_core.dir/consumer/digest.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/digest.c -o CMakeFiles/drgate_core.dir/consumer/digest.c.s
 
 CMakeFiles/drgate_core.dir/consumer/err.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/err.c.o: /work/main/consumer/err.c
+CMakeFiles/drgate_core.dir/consumer/err.c.o: /work/wt/config/consumer/err.c
 CMakeFiles/drgate_core.dir/consumer/err.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/drgate_core.dir/consumer/err.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/err.c.o -MF CMakeFiles/drgate_core.dir/consumer/err.c.o.d -o CMakeFiles/drgate_core.dir/consumer/err.c.o -c /work/main/consumer/err.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/drgate_core.dir/consumer/err.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/err.c.o -MF CMakeFiles/drgate_core.dir/consumer/err.c.o.d -o CMakeFiles/drgate_core.dir/consumer/err.c.o -c /work/wt/config/consumer/err.c
 
 CMakeFiles/drgate_core.dir/consumer/err.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/err.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/err.c > CMakeFiles/drgate_core.dir/consumer/err.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/err.c > CMakeFiles/drgate_core.dir/consumer/err.c.i
 
 CMakeFiles/drgate_core.dir/consumer/err.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/err.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/err.c -o CMakeFiles/drgate_core.dir/consumer/err.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/err.c -o CMakeFiles/drgate_core.dir/consumer/err.c.s
 
 CMakeFiles/drgate_core.dir/consumer/json.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/json.c.o: /work/main/consumer/json.c
+CMakeFiles/drgate_core.dir/consumer/json.c.o: /work/wt/config/consumer/json.c
 CMakeFiles/drgate_core.dir/consumer/json.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/drgate_core.dir/consumer/json.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/json.c.o -MF CMakeFiles/drgate_core.dir/consumer/json.c.o.d -o CMakeFiles/drgate_core.dir/consumer/json.c.o -c /work/main/consumer/json.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/drgate_core.dir/consumer/json.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/json.c.o -MF CMakeFiles/drgate_core.dir/consumer/json.c.o.d -o CMakeFiles/drgate_core.dir/consumer/json.c.o -c /work/wt/config/consumer/json.c
 
 CMakeFiles/drgate_core.dir/consumer/json.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/json.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/json.c > CMakeFiles/drgate_core.dir/consumer/json.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/json.c > CMakeFiles/drgate_core.dir/consumer/json.c.i
 
 CMakeFiles/drgate_core.dir/consumer/json.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/json.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/json.c -o CMakeFiles/drgate_core.dir/consumer/json.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/json.c -o CMakeFiles/drgate_core.dir/consumer/json.c.s
 
 CMakeFiles/drgate_core.dir/consumer/log.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/log.c.o: /work/main/consumer/log.c
+CMakeFiles/drgate_core.dir/consumer/log.c.o: /work/wt/config/consumer/log.c
 CMakeFiles/drgate_core.dir/consumer/log.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/drgate_core.dir/consumer/log.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/log.c.o -MF CMakeFiles/drgate_core.dir/consumer/log.c.o.d -o CMakeFiles/drgate_core.dir/consumer/log.c.o -c /work/main/consumer/log.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/drgate_core.dir/consumer/log.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/log.c.o -MF CMakeFiles/drgate_core.dir/consumer/log.c.o.d -o CMakeFiles/drgate_core.dir/consumer/log.c.o -c /work/wt/config/consumer/log.c
 
 CMakeFiles/drgate_core.dir/consumer/log.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/log.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/log.c > CMakeFiles/drgate_core.dir/consumer/log.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/log.c > CMakeFiles/drgate_core.dir/consumer/log.c.i
 
 CMakeFiles/drgate_core.dir/consumer/log.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/log.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/log.c -o CMakeFiles/drgate_core.dir/consumer/log.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/log.c -o CMakeFiles/drgate_core.dir/consumer/log.c.s
 
 CMakeFiles/drgate_core.dir/consumer/mem.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/mem.c.o: /work/main/consumer/mem.c
+CMakeFiles/drgate_core.dir/consumer/mem.c.o: /work/wt/config/consumer/mem.c
 CMakeFiles/drgate_core.dir/consumer/mem.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/drgate_core.dir/consumer/mem.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/mem.c.o -MF CMakeFiles/drgate_core.dir/consumer/mem.c.o.d -o CMakeFiles/drgate_core.dir/consumer/mem.c.o -c /work/main/consumer/mem.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/drgate_core.dir/consumer/mem.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/mem.c.o -MF CMakeFiles/drgate_core.dir/consumer/mem.c.o.d -o CMakeFiles/drgate_core.dir/consumer/mem.c.o -c /work/wt/config/consumer/mem.c
 
 CMakeFiles/drgate_core.dir/consumer/mem.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/mem.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/mem.c > CMakeFiles/drgate_core.dir/consumer/mem.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/mem.c > CMakeFiles/drgate_core.dir/consumer/mem.c.i
 
 CMakeFiles/drgate_core.dir/consumer/mem.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/mem.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/mem.c -o CMakeFiles/drgate_core.dir/consumer/mem.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/mem.c -o CMakeFiles/drgate_core.dir/consumer/mem.c.s
 
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: CMakeFiles/drgate_core.dir/flags.make
-CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: /work/main/consumer/timefmt.c
+CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: /work/wt/config/consumer/timefmt.c
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: CMakeFiles/drgate_core.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/drgate_core.dir/consumer/timefmt.c.o"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/timefmt.c.o -MF CMakeFiles/drgate_core.dir/consumer/timefmt.c.o.d -o CMakeFiles/drgate_core.dir/consumer/timefmt.c.o -c /work/main/consumer/timefmt.c
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/drgate_core.dir/consumer/timefmt.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/drgate_core.dir/consumer/timefmt.c.o -MF CMakeFiles/drgate_core.dir/consumer/timefmt.c.o.d -o CMakeFiles/drgate_core.dir/consumer/timefmt.c.o -c /work/wt/config/consumer/timefmt.c
 
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.i: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/drgate_core.dir/consumer/timefmt.c.i"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/consumer/timefmt.c > CMakeFiles/drgate_core.dir/consumer/timefmt.c.i
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/wt/config/consumer/timefmt.c > CMakeFiles/drgate_core.dir/consumer/timefmt.c.i
 
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/drgate_core.dir/consumer/timefmt.c.s"
-	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/consumer/timefmt.c -o CMakeFiles/drgate_core.dir/consumer/timefmt.c.s
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/wt/config/consumer/timefmt.c -o CMakeFiles/drgate_core.dir/consumer/timefmt.c.s
 
 # Object files for target drgate_core
 drgate_core_OBJECTS = \
@@ -205,7 +205,7 @@ libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/mem.c.o
 libdrgate_core.a: CMakeFiles/drgate_core.dir/consumer/timefmt.c.o
 libdrgate_core.a: CMakeFiles/drgate_core.dir/build.make
 libdrgate_core.a: CMakeFiles/drgate_core.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Linking C static library libdrgate_core.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/wt/config/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Linking C static library libdrgate_core.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/drgate_core.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/drgate_core.dir/link.txt --verbose=$(VERBOSE)
 
@@ -218,6 +218,6 @@ CMakeFiles/drgate_core.dir/clean:
 .PHONY : CMakeFiles/drgate_core.dir/clean
 
 CMakeFiles/drgate_core.dir/depend:
-	cd /work/main/build && $(CMAKE_COMMAND) -E cmake_depends "Unix Makefiles" /work/main /work/main /work/main/build /work/main/build /work/main/build/CMakeFiles/drgate_core.dir/DependInfo.cmake --color=$(COLOR)
+	cd /work/wt/config/build && $(CMAKE_COMMAND) -E cmake_depends "Unix Makefiles" /work/wt/config /work/wt/config /work/wt/config/build /work/wt/config/build /work/wt/config/build/CMakeFiles/drgate_core.dir/DependInfo.cmake --color=$(COLOR)
 .PHONY : CMakeFiles/drgate_core.dir/depend
 

@@ -1,2 +1,2 @@
-CMakeFiles/drgate.dir/consumer/main.c.o: /work/main/consumer/main.c \
- /usr/include/stdc-predef.h /work/main/consumer/cli.h
+CMakeFiles/drgate.dir/consumer/main.c.o: /work/wt/config/consumer/main.c \
+ /usr/include/stdc-predef.h /work/wt/config/consumer/cli.h

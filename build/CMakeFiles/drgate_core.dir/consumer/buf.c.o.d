@@ -1,7 +1,8 @@
-CMakeFiles/drgate_core.dir/consumer/buf.c.o: /work/main/consumer/buf.c \
- /usr/include/stdc-predef.h /work/main/consumer/buf.h \
+CMakeFiles/drgate_core.dir/consumer/buf.c.o: \
+ /work/wt/config/consumer/buf.c /usr/include/stdc-predef.h \
+ /work/wt/config/consumer/buf.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
- /work/main/consumer/err.h \
+ /work/wt/config/consumer/err.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h /usr/include/stdio.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
  /usr/include/features.h /usr/include/features-time64.h \
@@ -25,4 +26,4 @@ CMakeFiles/drgate_core.dir/consumer/buf.c.o: /work/main/consumer/buf.c \
  /usr/include/x86_64-linux-gnu/bits/floatn-common.h /usr/include/string.h \
  /usr/include/x86_64-linux-gnu/bits/types/locale_t.h \
  /usr/include/x86_64-linux-gnu/bits/types/__locale_t.h \
- /work/main/consumer/mem.h
+ /work/wt/config/consumer/mem.h

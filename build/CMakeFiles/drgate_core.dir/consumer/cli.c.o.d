@@ -1,6 +1,6 @@
-CMakeFiles/drgate_core.dir/consumer/cli.c.o: /work/main/consumer/cli.c \
- /usr/include/stdc-predef.h /work/main/consumer/cli.h \
- /usr/include/stdio.h \
+CMakeFiles/drgate_core.dir/consumer/cli.c.o: \
+ /work/wt/config/consumer/cli.c /usr/include/stdc-predef.h \
+ /work/wt/config/consumer/cli.h /usr/include/stdio.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
  /usr/include/features.h /usr/include/features-time64.h \
  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
@@ -25,4 +25,4 @@ CMakeFiles/drgate_core.dir/consumer/cli.c.o: /work/main/consumer/cli.c \
  /usr/include/x86_64-linux-gnu/bits/floatn-common.h /usr/include/string.h \
  /usr/include/x86_64-linux-gnu/bits/types/locale_t.h \
  /usr/include/x86_64-linux-gnu/bits/types/__locale_t.h \
- /work/main/consumer/mem.h
+ /work/wt/config/consumer/mem.h

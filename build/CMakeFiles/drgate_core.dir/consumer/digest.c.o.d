@@ -1,6 +1,6 @@
 CMakeFiles/drgate_core.dir/consumer/digest.c.o: \
- /work/main/consumer/digest.c /usr/include/stdc-predef.h \
- /work/main/consumer/digest.h \
+ /work/wt/config/consumer/digest.c /usr/include/stdc-predef.h \
+ /work/wt/config/consumer/digest.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h /usr/include/stdio.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
  /usr/include/features.h /usr/include/features-time64.h \

@@ -1,8 +1,9 @@
-CMakeFiles/drgate_core.dir/consumer/json.c.o: /work/main/consumer/json.c \
- /usr/include/stdc-predef.h /work/main/consumer/json.h \
+CMakeFiles/drgate_core.dir/consumer/json.c.o: \
+ /work/wt/config/consumer/json.c /usr/include/stdc-predef.h \
+ /work/wt/config/consumer/json.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
- /usr/include/cjson/cJSON.h /work/main/consumer/buf.h \
- /work/main/consumer/err.h /usr/include/math.h \
+ /usr/include/cjson/cJSON.h /work/wt/config/consumer/buf.h \
+ /work/wt/config/consumer/err.h /usr/include/math.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
  /usr/include/features.h /usr/include/features-time64.h \
  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
@@ -36,4 +37,4 @@ CMakeFiles/drgate_core.dir/consumer/json.c.o: /work/main/consumer/json.c \
  /usr/include/x86_64-linux-gnu/bits/stdlib-float.h /usr/include/string.h \
  /usr/include/x86_64-linux-gnu/bits/types/locale_t.h \
  /usr/include/x86_64-linux-gnu/bits/types/__locale_t.h \
- /work/main/consumer/mem.h
+ /work/wt/config/consumer/mem.h

@@ -1,5 +1,6 @@
-CMakeFiles/drgate_core.dir/consumer/log.c.o: /work/main/consumer/log.c \
- /usr/include/stdc-predef.h /work/main/consumer/log.h \
+CMakeFiles/drgate_core.dir/consumer/log.c.o: \
+ /work/wt/config/consumer/log.c /usr/include/stdc-predef.h \
+ /work/wt/config/consumer/log.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h /usr/include/stdio.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
  /usr/include/features.h /usr/include/features-time64.h \
@@ -34,7 +35,7 @@ CMakeFiles/drgate_core.dir/consumer/log.c.o: /work/main/consumer/log.c \
  /usr/include/x86_64-linux-gnu/bits/types/clockid_t.h \
  /usr/include/x86_64-linux-gnu/bits/types/timer_t.h \
  /usr/include/x86_64-linux-gnu/bits/types/struct_itimerspec.h \
- /usr/include/cjson/cJSON.h /work/main/consumer/timefmt.h \
+ /usr/include/cjson/cJSON.h /work/wt/config/consumer/timefmt.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h /usr/include/stdint.h \
  /usr/include/x86_64-linux-gnu/bits/wchar.h \
  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \

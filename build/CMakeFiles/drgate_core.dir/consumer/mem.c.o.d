@@ -1,5 +1,6 @@
-CMakeFiles/drgate_core.dir/consumer/mem.c.o: /work/main/consumer/mem.c \
- /usr/include/stdc-predef.h /work/main/consumer/mem.h \
+CMakeFiles/drgate_core.dir/consumer/mem.c.o: \
+ /work/wt/config/consumer/mem.c /usr/include/stdc-predef.h \
+ /work/wt/config/consumer/mem.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h /usr/include/stdio.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \

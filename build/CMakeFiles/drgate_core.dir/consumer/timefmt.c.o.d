@@ -1,6 +1,6 @@
 CMakeFiles/drgate_core.dir/consumer/timefmt.c.o: \
- /work/main/consumer/timefmt.c /usr/include/stdc-predef.h \
- /work/main/consumer/timefmt.h \
+ /work/wt/config/consumer/timefmt.c /usr/include/stdc-predef.h \
+ /work/wt/config/consumer/timefmt.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h /usr/include/stdint.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
  /usr/include/features.h /usr/include/features-time64.h \

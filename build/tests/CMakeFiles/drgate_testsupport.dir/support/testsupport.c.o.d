@@ -1,6 +1,6 @@
 tests/CMakeFiles/drgate_testsupport.dir/support/testsupport.c.o: \
- /work/main/tests/support/testsupport.c /usr/include/stdc-predef.h \
- /work/main/tests/support/testsupport.h \
+ /work/wt/config/tests/support/testsupport.c /usr/include/stdc-predef.h \
+ /work/wt/config/tests/support/testsupport.h \
  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h /usr/include/check.h \
  /usr/include/string.h \
  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
@@ -53,4 +53,4 @@ tests/CMakeFiles/drgate_testsupport.dir/support/testsupport.c.o: \
  /usr/include/x86_64-linux-gnu/bits/waitflags.h \
  /usr/include/x86_64-linux-gnu/bits/waitstatus.h \
  /usr/include/x86_64-linux-gnu/bits/stdlib-float.h \
- /work/main/consumer/mem.h
+ /work/wt/config/consumer/mem.h

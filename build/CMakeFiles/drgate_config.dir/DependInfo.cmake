@@ -8,12 +8,12 @@ set(CMAKE_DEPENDS_LANGUAGES
 
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
-  "/work/main/tests/fuzz/fuzz_main.c" "tests/CMakeFiles/replay_main.dir/fuzz/fuzz_main.c.o" "gcc" "tests/CMakeFiles/replay_main.dir/fuzz/fuzz_main.c.o.d"
+  "/work/wt/config/config/config.c" "CMakeFiles/drgate_config.dir/config/config.c.o" "gcc" "CMakeFiles/drgate_config.dir/config/config.c.o.d"
+  "/work/wt/config/config/options.c" "CMakeFiles/drgate_config.dir/config/options.c.o" "gcc" "CMakeFiles/drgate_config.dir/config/options.c.o.d"
   )
 
 # Targets to which this target links.
 set(CMAKE_TARGET_LINKED_INFO_FILES
-  "/work/main/build/CMakeFiles/drgate_core.dir/DependInfo.cmake"
   )
 
 # Fortran module output directory.

@@ -1,2 +1,2 @@
-# Empty dependencies file for replay_main.
+# Empty dependencies file for drgate_config.
 # This may be replaced when dependencies are built.

@@ -4,7 +4,7 @@
 # compile C with /usr/bin/cc
 C_DEFINES = -DDRGATE_VERSION=\"0.1.0\" -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -D_POSIX_C_SOURCE=200809L
 
-C_INCLUDES = -I/work/main/consumer -I/work/main/config -isystem /usr/include/cjson
+C_INCLUDES = -I/work/wt/config/config -I/work/wt/config/consumer -isystem /usr/include/cjson
 
 C_FLAGS = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Wimplicit-fallthrough -Wno-format-nonliteral -Werror -std=c11
 
