@@ -99,7 +99,8 @@ struct cfg_topology {
 };
 
 struct dg_config {
-    char *path; /* the file as given */
+    cJSON *effective; /* the whole validated tree, defaults filled (owned) */
+    char *path;       /* the file as given */
     char *dir;  /* its directory, for relative paths */
     struct cfg_service service;
     struct cfg_aws aws;
@@ -113,16 +114,32 @@ struct dg_config {
     struct cfg_approval approval;
 };
 
+/* What config_load takes from the process environment; config_parse_env
+ * takes it as an argument so tests stay independent of the environment. */
+struct cfg_env {
+    const char *aws_region; /* $AWS_REGION; used when valid, else us-west-2 */
+};
+
+/* Fills env from getenv(); the only place this module reads the
+ * environment. The strings are borrowed from the environment. */
+void config_env_from_process(struct cfg_env *env);
+
 /* Loads and validates path. On DG_OK *out is a model the caller frees with
  * config_free. On DG_EINVALID every problem has been appended to errors, one
  * per line, and *out is NULL. */
 dg_rc config_load(const char *path, struct dg_config **out,
                   struct dg_buf *errors);
-/* Same from memory; path names the file in messages and dir resolves
- * relative paths. */
+/* Same from memory (at most 1 MiB, nesting depth 64) with no environment:
+ * aws.region defaults to "us-west-2". path names the file in messages and
+ * dir (NULL: ".") resolves relative paths. */
 dg_rc config_parse(const char *text, size_t len, const char *path,
                    const char *dir, struct dg_config **out,
                    struct dg_buf *errors);
+/* config_parse with an explicit environment (NULL: none). */
+dg_rc config_parse_env(const char *text, size_t len, const char *path,
+                       const char *dir, const struct cfg_env *env,
+                       struct dg_config **out, struct dg_buf *errors);
+/* Accepts NULL. */
 void config_free(struct dg_config *cfg);
 
 /* Looks up a topology variable; NULL when absent. */
@@ -133,7 +150,8 @@ int config_region_valid(const char *region);
 /* Appends the configuration reference as Markdown (one table per section,
  * generated from the option tables) to b. */
 dg_rc config_reference_markdown(struct dg_buf *b);
-/* Appends the effective configuration as JSON with SECRET fields redacted. */
+/* Appends the effective configuration (defaults filled) as pretty JSON with
+ * SECRET values replaced by "<redacted>". */
 dg_rc config_dump_redacted(const struct dg_config *cfg, struct dg_buf *b);
 
 #endif
