@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libdrgate_testsupport.a"
-)
