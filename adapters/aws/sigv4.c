@@ -46,16 +46,21 @@
 #include "digest.h"
 #include "mem.h"
 
-#define ALGORITHM "AWS4-HMAC-SHA256"
-#define TERMINATOR "aws4_request"
+#define ALGORITHM        "AWS4-HMAC-SHA256"
+#define TERMINATOR       "aws4_request"
 #define UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 
 static const char *const excluded_headers[] = {
-    "connection",          "expect",
-    "keep-alive",          "proxy-authenticate",
-    "proxy-authorization", "te",
-    "trailer",             "transfer-encoding",
-    "upgrade",             "user-agent",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
     "x-amzn-trace-id",
 };
 
@@ -128,8 +133,7 @@ check_chars(const char *s, size_t max, int slash_ok, const char *what,
         unsigned char c = (unsigned char)s[i];
         if (c <= ' ' || c >= 0x7f || (c == '/' && !slash_ok))
             return dg_err_set(err, DG_EINVALID,
-                              "sigv4: %s has a forbidden byte 0x%02x", what,
-                              c);
+                              "sigv4: %s has a forbidden byte 0x%02x", what, c);
     }
     return DG_OK;
 }
@@ -198,8 +202,8 @@ sigv4_format_date(int64_t ms, char out[SIGV4_AMZ_DATE_LEN + 1],
 }
 
 dg_rc
-sigv4_uri_encode(const char *s, size_t len, int keep_slash,
-                 struct dg_buf *out, struct dg_err *err)
+sigv4_uri_encode(const char *s, size_t len, int keep_slash, struct dg_buf *out,
+                 struct dg_err *err)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < len; i++) {
@@ -272,8 +276,7 @@ sigv4_canonical_path(const char *path, unsigned flags, struct dg_buf *out,
     if (len > SIGV4_MAX_PATH)
         return too_big(err, "path");
     if (path[0] != '/')
-        return dg_err_set(err, DG_EINVALID,
-                          "sigv4: path must start with '/'");
+        return dg_err_set(err, DG_EINVALID, "sigv4: path must start with '/'");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)path[i];
         if (c < 0x20 || c == 0x7f)
@@ -354,8 +357,7 @@ qparam_cmp(const void *a, const void *b)
 }
 
 dg_rc
-sigv4_canonical_query(const char *query, struct dg_buf *out,
-                      struct dg_err *err)
+sigv4_canonical_query(const char *query, struct dg_buf *out, struct dg_err *err)
 {
     if (!query || !*query)
         return DG_OK;
@@ -517,8 +519,8 @@ request_has_host(const struct sigv4_request *req)
 }
 
 static dg_rc
-payload_hash(const struct sigv4_request *req,
-             char out[SIGV4_SIG_HEX_LEN + 1], struct dg_err *err)
+payload_hash(const struct sigv4_request *req, char out[SIGV4_SIG_HEX_LEN + 1],
+             struct dg_err *err)
 {
     if (!req->payload_hash) {
         digest_sha256_hex(req->body ? req->body : "",
@@ -727,8 +729,8 @@ sigv4_string_to_sign(const char *amz_date, const char *region,
 }
 
 static dg_rc
-hmac(const unsigned char *key, size_t key_len, const void *msg,
-     size_t msg_len, unsigned char out[SIGV4_KEY_LEN], struct dg_err *err)
+hmac(const unsigned char *key, size_t key_len, const void *msg, size_t msg_len,
+     unsigned char out[SIGV4_KEY_LEN], struct dg_err *err)
 {
     unsigned int n = 0;
     if (key_len > (size_t)INT32_MAX ||
@@ -757,8 +759,7 @@ sigv4_signing_key(const char *secret, const char *date, const char *region,
         return dg_err_set(err, DG_EINVALID, "sigv4: date must be YYYYMMDD");
     for (size_t i = 0; i < SIGV4_DATE_LEN; i++) {
         if (date[i] < '0' || date[i] > '9')
-            return dg_err_set(err, DG_EINVALID,
-                              "sigv4: date must be YYYYMMDD");
+            return dg_err_set(err, DG_EINVALID, "sigv4: date must be YYYYMMDD");
     }
     dg_rc rc = check_field(region, SIGV4_MAX_FIELD, "region", err);
     if (rc == DG_OK)
@@ -802,8 +803,8 @@ sigv4_authorization(const char *access_key_id, const char *amz_date,
                     const char *signed_headers, const char *signature,
                     struct dg_buf *out, struct dg_err *err)
 {
-    dg_rc rc = check_field(access_key_id, SIGV4_MAX_FIELD, "access key id",
-                           err);
+    dg_rc rc =
+        check_field(access_key_id, SIGV4_MAX_FIELD, "access key id", err);
     if (rc == DG_OK)
         rc = check_scope(amz_date, region, service, err);
     if (rc != DG_OK)
@@ -811,8 +812,8 @@ sigv4_authorization(const char *access_key_id, const char *amz_date,
     if (dg_buf_printf(out,
                       ALGORITHM " Credential=%s/%.8s/%s/%s/" TERMINATOR
                                 ", SignedHeaders=%s, Signature=%s",
-                      access_key_id, amz_date, region, service,
-                      signed_headers, signature) != DG_OK)
+                      access_key_id, amz_date, region, service, signed_headers,
+                      signature) != DG_OK)
         return too_big(err, "authorization");
     return DG_OK;
 }
@@ -825,8 +826,8 @@ sigv4_result_init(struct sigv4_result *r)
     dg_buf_init(&r->sts, 1024);
     dg_buf_init(&r->signed_headers,
                 (SIGV4_MAX_HEADERS + 4) * (SIGV4_MAX_HEADER_NAME + 1));
-    dg_buf_init(&r->authorization, 1024 + (SIGV4_MAX_HEADERS + 4) *
-                                              (SIGV4_MAX_HEADER_NAME + 1));
+    dg_buf_init(&r->authorization,
+                1024 + (SIGV4_MAX_HEADERS + 4) * (SIGV4_MAX_HEADER_NAME + 1));
 }
 
 void
@@ -890,14 +891,13 @@ sigv4_sign(const struct sigv4_request *req, const struct sigv4_params *p,
                                p->region, p->service, key, err);
     }
     if (rc == DG_OK)
-        rc = sigv4_signature(key, dg_buf_str(&r->sts), r->sts.len,
-                             r->signature, err);
+        rc = sigv4_signature(key, dg_buf_str(&r->sts), r->sts.len, r->signature,
+                             err);
     OPENSSL_cleanse(key, sizeof(key));
     if (rc == DG_OK)
-        rc = sigv4_authorization(p->creds.access_key_id, p->amz_date,
-                                 p->region, p->service,
-                                 dg_buf_str(&r->signed_headers), r->signature,
-                                 &r->authorization, err);
+        rc = sigv4_authorization(p->creds.access_key_id, p->amz_date, p->region,
+                                 p->service, dg_buf_str(&r->signed_headers),
+                                 r->signature, &r->authorization, err);
     if (rc != DG_OK)
         return rc;
 

@@ -13,21 +13,21 @@
 #include "buf.h"
 #include "err.h"
 
-#define SIGV4_KEY_LEN 32
-#define SIGV4_SIG_HEX_LEN 64
+#define SIGV4_KEY_LEN      32
+#define SIGV4_SIG_HEX_LEN  64
 #define SIGV4_AMZ_DATE_LEN 16 /* "20150830T123600Z" */
-#define SIGV4_DATE_LEN 8      /* "20150830" */
+#define SIGV4_DATE_LEN     8  /* "20150830" */
 
 /* Bounds on untrusted sizes; exceeding one fails with DG_EINVALID. */
-#define SIGV4_MAX_PATH 4096
-#define SIGV4_MAX_QUERY 16384
+#define SIGV4_MAX_PATH         4096
+#define SIGV4_MAX_QUERY        16384
 #define SIGV4_MAX_QUERY_PARAMS 512
-#define SIGV4_MAX_HEADERS 64
-#define SIGV4_MAX_HEADER_NAME 128
+#define SIGV4_MAX_HEADERS      64
+#define SIGV4_MAX_HEADER_NAME  128
 #define SIGV4_MAX_HEADER_VALUE 8192
-#define SIGV4_MAX_CREQ 65536 /* canonical request */
-#define SIGV4_MAX_FIELD 256  /* method, region, service, access key id */
-#define SIGV4_MAX_TOKEN 4096 /* session token */
+#define SIGV4_MAX_CREQ         65536 /* canonical request */
+#define SIGV4_MAX_FIELD        256  /* method, region, service, access key id */
+#define SIGV4_MAX_TOKEN        4096 /* session token */
 
 /* Service quirks. Every service but S3 uses SIGV4_FLAGS_DEFAULT. */
 enum sigv4_flags {
@@ -42,8 +42,9 @@ enum sigv4_flags {
      * signature (the suite's omit_session_token; some STS calls). */
     SIGV4_OMIT_SESSION_TOKEN = 1u << 3,
 };
+
 #define SIGV4_FLAGS_DEFAULT (SIGV4_NORMALIZE_PATH | SIGV4_ENCODE_PATH)
-#define SIGV4_FLAGS_S3 (SIGV4_SIGN_CONTENT_SHA256)
+#define SIGV4_FLAGS_S3      (SIGV4_SIGN_CONTENT_SHA256)
 
 /* One request header; both strings NUL-terminated. Names may repeat and
  * be in any case; values may hold folded or repeated white space. */
@@ -86,9 +87,10 @@ struct sigv4_params {
 
 /* Headers sigv4_sign() asks the caller to add, in this order. */
 #define SIGV4_MAX_ADD 5
+
 struct sigv4_result {
-    struct dg_buf creq;          /* canonical request */
-    struct dg_buf sts;           /* string to sign */
+    struct dg_buf creq; /* canonical request */
+    struct dg_buf sts;  /* string to sign */
     struct dg_buf signed_headers;
     struct dg_buf authorization; /* the Authorization header value */
     char signature[SIGV4_SIG_HEX_LEN + 1];
@@ -113,8 +115,8 @@ dg_rc sigv4_uri_encode(const char *s, size_t len, int keep_slash,
 
 /* Appends the canonical path of a wire path under flags (NORMALIZE_PATH,
  * ENCODE_PATH) to out. */
-dg_rc sigv4_canonical_path(const char *path, unsigned flags,
-                           struct dg_buf *out, struct dg_err *err);
+dg_rc sigv4_canonical_path(const char *path, unsigned flags, struct dg_buf *out,
+                           struct dg_err *err);
 
 /* Appends the canonical query string of a wire query (NULL allowed): pairs
  * are percent-decoded, re-encoded, and sorted by key, then value. */
@@ -137,8 +139,7 @@ int sigv4_header_excluded(const char *name);
  * ("host;x-amz-date") into signed_headers (either may be NULL), after the
  * suite's rules. payload_hash_out (may be NULL) gets the payload hash. */
 dg_rc sigv4_canonical_request(const struct sigv4_request *req,
-                              const struct sigv4_params *p,
-                              struct dg_buf *creq,
+                              const struct sigv4_params *p, struct dg_buf *creq,
                               struct dg_buf *signed_headers,
                               char payload_hash_out[SIGV4_SIG_HEX_LEN + 1],
                               struct dg_err *err);

@@ -26,7 +26,7 @@
 
 /* The suite has 38 case folders; none is excluded. */
 #define SUITE_EXPECTED_CASES 38
-#define SUITE_MAX_CASES 256
+#define SUITE_MAX_CASES      256
 
 static char *case_names[SUITE_MAX_CASES];
 static int n_cases;
@@ -51,8 +51,7 @@ struct req_txt {
  * or -1 with why set.
  */
 static int
-req_txt_parse(struct req_txt *r, const char *text, size_t len,
-              const char **why)
+req_txt_parse(struct req_txt *r, const char *text, size_t len, const char **why)
 {
     memset(r, 0, sizeof(*r));
     r->buf = dg_strndup(text, len);
@@ -66,8 +65,8 @@ req_txt_parse(struct req_txt *r, const char *text, size_t len,
         *eol = '\0';
     char *sp1 = strchr(line, ' ');
     char *sp2 = strrchr(line, ' ');
-    if (!sp1 || sp1 == sp2 || strcmp(sp2 + 1, "HTTP/1.1") != 0 ||
-        sp1 == line || sp1[1] != '/') {
+    if (!sp1 || sp1 == sp2 || strcmp(sp2 + 1, "HTTP/1.1") != 0 || sp1 == line ||
+        sp1[1] != '/') {
         *why = "bad request line";
         return -1;
     }
@@ -153,8 +152,7 @@ case_params(const char *name, const cJSON *ctx, struct sigv4_params *p,
     p->service = dg_json_str(ctx, "service");
     const char *ts = dg_json_str(ctx, "timestamp");
     int64_t ms = 0;
-    ck_assert_msg(ts && timefmt_parse(ts, &ms) == 0, "%s: bad timestamp",
-                  name);
+    ck_assert_msg(ts && timefmt_parse(ts, &ms) == 0, "%s: bad timestamp", name);
     ck_assert_int_eq(sigv4_format_date(ms, date, NULL), DG_OK);
     p->amz_date = date;
     p->flags = SIGV4_ENCODE_PATH;
@@ -186,17 +184,16 @@ START_TEST(test_sigv4_suite_case)
     size_t len = 0;
     char *req_text = read_case_file(name, "request.txt", &len);
     char *ctx_text = read_case_file(name, "context.json", NULL);
-    char *want_creq = read_case_file(name, "header-canonical-request.txt",
-                                     NULL);
+    char *want_creq =
+        read_case_file(name, "header-canonical-request.txt", NULL);
     char *want_sts = read_case_file(name, "header-string-to-sign.txt", NULL);
     char *want_sig = read_case_file(name, "header-signature.txt", NULL);
-    char *want_signed = read_case_file(name, "header-signed-request.txt",
-                                       NULL);
+    char *want_signed = read_case_file(name, "header-signed-request.txt", NULL);
 
     struct req_txt rt;
     const char *why = "";
-    ck_assert_msg(req_txt_parse(&rt, req_text, len, &why) == 0, "%s: %s",
-                  name, why);
+    ck_assert_msg(req_txt_parse(&rt, req_text, len, &why) == 0, "%s: %s", name,
+                  why);
     struct dg_err err;
     dg_err_clear(&err);
     cJSON *ctx = dg_json_parse(ctx_text, strlen(ctx_text), 65536, 8, &err);
@@ -246,12 +243,14 @@ START_TEST(test_sigv4_suite_case)
     free(want_sig);
     free(want_signed);
 }
+
 END_TEST
 
 START_TEST(test_sigv4_suite_count)
 {
     ck_assert_int_eq(n_cases, SUITE_EXPECTED_CASES);
 }
+
 END_TEST
 
 /* Strictness of the request.txt parser itself. */
@@ -273,6 +272,7 @@ START_TEST(test_sigv4_suite_parser_rejects)
         req_txt_free(&rt);
     }
 }
+
 END_TEST
 
 static int

@@ -14,7 +14,7 @@
 #include "sigv4.h"
 #include "testsupport.h"
 
-#define EMPTY_SHA256                                                           \
+#define EMPTY_SHA256 \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct str_case {
@@ -43,6 +43,7 @@ START_TEST(test_sigv4_uri_encode)
     ck_assert_str_eq(dg_buf_str(&b), c->want);
     dg_buf_cleanup(&b);
 }
+
 END_TEST
 
 struct path_case {
@@ -87,6 +88,7 @@ START_TEST(test_sigv4_canonical_path)
     }
     dg_buf_cleanup(&b);
 }
+
 END_TEST
 
 static const struct str_case query_cases[] = {
@@ -126,6 +128,7 @@ START_TEST(test_sigv4_canonical_query)
     }
     dg_buf_cleanup(&b);
 }
+
 END_TEST
 
 static const struct str_case value_cases[] = {
@@ -159,6 +162,7 @@ START_TEST(test_sigv4_header_value)
     }
     dg_buf_cleanup(&b);
 }
+
 END_TEST
 
 START_TEST(test_sigv4_header_excluded)
@@ -171,6 +175,7 @@ START_TEST(test_sigv4_header_excluded)
     ck_assert(!sigv4_header_excluded("x-amz-target"));
     ck_assert(!sigv4_header_excluded("content-type"));
 }
+
 END_TEST
 
 static void
@@ -188,10 +193,10 @@ base_params(struct sigv4_params *p)
 START_TEST(test_sigv4_canonical_headers)
 {
     static const struct sigv4_header hs[] = {
-        {"My-Header1", "  b  "},  {"User-Agent", "curl/8"},
-        {"my-header1", "a"},      {"Host", "example.amazonaws.com"},
-        {"X-Zeta", "z\n   z"},    {"Content-Type", "text/plain"},
-        {"MY-HEADER1", "c   d"},  {"Expect", "100-continue"},
+        {"My-Header1", "  b  "}, {"User-Agent", "curl/8"},
+        {"my-header1", "a"},     {"Host", "example.amazonaws.com"},
+        {"X-Zeta", "z\n   z"},   {"Content-Type", "text/plain"},
+        {"MY-HEADER1", "c   d"}, {"Expect", "100-continue"},
     };
     struct sigv4_request req = {
         .method = "GET",
@@ -208,22 +213,24 @@ START_TEST(test_sigv4_canonical_headers)
     char ph[SIGV4_SIG_HEX_LEN + 1];
     ck_assert_int_eq(sigv4_canonical_request(&req, &p, &cr, &sh, ph, NULL),
                      DG_OK);
-    ck_assert_str_eq(dg_buf_str(&cr), "GET\n/\n\n"
-                                      "content-type:text/plain\n"
-                                      "host:example.amazonaws.com\n"
-                                      "my-header1:b,a,c d\n"
-                                      "x-amz-date:20150830T123600Z\n"
-                                      "x-amz-security-token:tok/en==\n"
-                                      "x-zeta:z z\n"
-                                      "\n"
-                                      "content-type;host;my-header1;"
-                                      "x-amz-date;x-amz-security-token;x-zeta\n" EMPTY_SHA256);
+    ck_assert_str_eq(dg_buf_str(&cr),
+                     "GET\n/\n\n"
+                     "content-type:text/plain\n"
+                     "host:example.amazonaws.com\n"
+                     "my-header1:b,a,c d\n"
+                     "x-amz-date:20150830T123600Z\n"
+                     "x-amz-security-token:tok/en==\n"
+                     "x-zeta:z z\n"
+                     "\n"
+                     "content-type;host;my-header1;"
+                     "x-amz-date;x-amz-security-token;x-zeta\n" EMPTY_SHA256);
     ck_assert_str_eq(dg_buf_str(&sh), "content-type;host;my-header1;"
                                       "x-amz-date;x-amz-security-token;x-zeta");
     ck_assert_str_eq(ph, EMPTY_SHA256);
     dg_buf_cleanup(&cr);
     dg_buf_cleanup(&sh);
 }
+
 END_TEST
 
 /* Inputs the signer refuses; each one a DG_EINVALID. */
@@ -234,6 +241,7 @@ START_TEST(test_sigv4_rejects)
     static const struct sigv4_header bad_name[] = {{"Bad Name", "x"}};
     static const struct sigv4_header empty_name[] = {{"", "x"}};
     static const struct sigv4_header ctl_value[] = {{"x", "a\x01"}};
+
     struct {
         const struct sigv4_header *h;
         size_t n;
@@ -254,6 +262,7 @@ START_TEST(test_sigv4_rejects)
         {NULL, 0, "h", "20150830T123600Z", "not hex!"},
         {NULL, 0, "h", "20150830T123600Z", ""},
     };
+
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct sigv4_request req = {.method = "GET",
                                     .path = "/",
@@ -274,6 +283,7 @@ START_TEST(test_sigv4_rejects)
         sigv4_result_cleanup(&r);
     }
 }
+
 END_TEST
 
 /* Every SIGV4_MAX_* bound fails cleanly with DG_EINVALID. */
@@ -314,13 +324,11 @@ START_TEST(test_sigv4_bounds)
     /* output buffer maximum */
     struct dg_buf small;
     dg_buf_init(&small, 4);
-    ck_assert_int_eq(sigv4_uri_encode("a b", 3, 0, &small, NULL),
-                     DG_EINVALID);
+    ck_assert_int_eq(sigv4_uri_encode("a b", 3, 0, &small, NULL), DG_EINVALID);
     dg_buf_cleanup(&small);
 
     /* header count and name length */
-    struct sigv4_header *hs =
-        dg_calloc(SIGV4_MAX_HEADERS + 1, sizeof(*hs));
+    struct sigv4_header *hs = dg_calloc(SIGV4_MAX_HEADERS + 1, sizeof(*hs));
     for (size_t i = 0; i <= SIGV4_MAX_HEADERS; i++) {
         hs[i].name = "x-h";
         hs[i].value = "v";
@@ -347,6 +355,7 @@ START_TEST(test_sigv4_bounds)
     dg_free(s);
     dg_buf_cleanup(&b);
 }
+
 END_TEST
 
 START_TEST(test_sigv4_signing_key)
@@ -361,7 +370,8 @@ START_TEST(test_sigv4_signing_key)
         DG_OK);
     digest_hex(key, sizeof(key), hex);
     ck_assert_str_eq(
-        hex, "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+        hex,
+        "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
     /* An amz_date works as the date. */
     unsigned char key2[SIGV4_KEY_LEN];
     ck_assert_int_eq(
@@ -383,6 +393,7 @@ START_TEST(test_sigv4_signing_key)
     ck_assert_int_eq(sigv4_signing_key("k", "20120215", "r", "a/b", key, NULL),
                      DG_EINVALID);
 }
+
 END_TEST
 
 struct date_case {
@@ -414,15 +425,15 @@ START_TEST(test_sigv4_format_date)
         ck_assert_int_eq(rc, DG_EINVALID);
     }
 }
+
 END_TEST
 
 /* The suite's get-vanilla, end to end, with and without a cached key,
  * plus the headers to add. */
 START_TEST(test_sigv4_sign_result)
 {
-    struct sigv4_request req = {.method = "GET",
-                                .path = "/",
-                                .host = "example.amazonaws.com"};
+    struct sigv4_request req = {
+        .method = "GET", .path = "/", .host = "example.amazonaws.com"};
     struct sigv4_params p;
     base_params(&p);
     struct sigv4_result r;
@@ -443,9 +454,8 @@ START_TEST(test_sigv4_sign_result)
 
     /* Reuse with a cached key, a token and S3 flags. */
     unsigned char key[SIGV4_KEY_LEN];
-    ck_assert_int_eq(sigv4_signing_key(p.creds.secret_access_key,
-                                       p.amz_date, p.region, p.service, key,
-                                       NULL),
+    ck_assert_int_eq(sigv4_signing_key(p.creds.secret_access_key, p.amz_date,
+                                       p.region, p.service, key, NULL),
                      DG_OK);
     p.signing_key = key;
     p.creds.session_token = "TOKEN";
@@ -472,6 +482,7 @@ START_TEST(test_sigv4_sign_result)
     sigv4_result_cleanup(&r);
     sigv4_result_cleanup(&r); /* idempotent */
 }
+
 END_TEST
 
 static Suite *
