@@ -48,7 +48,6 @@
 
 #define ALGORITHM        "AWS4-HMAC-SHA256"
 #define TERMINATOR       "aws4_request"
-#define UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 
 static const char *const excluded_headers[] = {
     "connection",
