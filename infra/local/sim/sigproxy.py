@@ -61,9 +61,20 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             bad = sigv4check.verify(self.command, path, self.headers.items(), body, self.server.secrets)
             if bad:
                 status, code, message = bad
-                doc = awsxml.error_document(code, message, True, str(uuid.uuid4()))
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
+                rid = str(uuid.uuid4())
+                ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                if ctype.startswith("application/x-amz-json"):
+                    # JSON-protocol services (SQS, ECS, SSM, Events, ...)
+                    doc = json.dumps({"__type": code, "message": message}).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("x-amzn-ErrorType", code)
+                    self.send_header("x-amzn-query-error", "%s;Sender" % code)
+                    self.send_header("x-amzn-RequestId", rid)
+                else:
+                    doc = awsxml.error_document(code, message, True, rid)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(doc)))
                 self.send_header("Connection", "close")
                 self.end_headers()

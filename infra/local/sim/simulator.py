@@ -856,9 +856,32 @@ class WriterStandIns:
             if region not in self.ports:
                 return
             if down and region in self.socks:
-                self.socks.pop(region).close()
+                s = self.socks.pop(region)
+                try:
+                    # leaves the LISTEN state at once, even while select() holds the file
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
             elif not down and region not in self.socks:
-                self.socks[region] = self._listen(self.ports[region])
+                deadline = time.monotonic() + 5
+                while True:
+                    try:
+                        self.socks[region] = self._listen(self.ports[region])
+                        break
+                    except OSError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.05)
+        if down:
+            # do not return before the port refuses connections
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection((self.host, self.ports[region]), timeout=0.2).close()
+                except OSError:
+                    break
+                time.sleep(0.02)
 
     def _loop(self):
         while not self.stopping:
