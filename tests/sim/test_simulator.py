@@ -18,18 +18,36 @@ D = 1.0  # transition duration used by these tests (seconds)
 ClientError = botocore.exceptions.ClientError
 
 
+_shared = None
+
+
+def setUpModule():
+    global _shared
+    _shared = SimProcess("--transition-seconds", str(D))
+
+
+def tearDownModule():
+    if _shared:
+        _shared.stop()
+
+
 class SimTestCase(unittest.TestCase):
+    """Tests share one simulator (reset before each test); extra_args gets its own."""
     sim = None
+    own = None
     extra_args = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = SimProcess("--transition-seconds", str(D), *cls.extra_args)
+        if cls.extra_args:
+            cls.own = cls.sim = SimProcess("--transition-seconds", str(D), *cls.extra_args)
+        else:
+            cls.sim = _shared
 
     @classmethod
     def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
+        if cls.own:
+            cls.own.stop()
 
     def setUp(self):
         self.sim.ctl("/_sim/reset", {})
