@@ -195,7 +195,8 @@ static const struct msg_case cases[] = {
      .service = "EC2"},
     {.file = "sns-alarm-raw-us-east-1.json",
      .kind = DG_REC_SIGNAL,
-     .event_id = "cw:arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-writer-health/ALARM@2026-01-01T00:00:00.000+0000",
+     .event_id = "cw:arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-"
+                 "writer-health/ALARM@2026-01-01T00:00:00.000+0000",
      .source = DG_SRC_CLOUDWATCH,
      .name = "orders-writer-health",
      .region = "us-east-1",
@@ -203,7 +204,8 @@ static const struct msg_case cases[] = {
      .time_ms = 1767225600000LL},
     {.file = "sns-alarm-raw-eu-west-1.json",
      .kind = DG_REC_SIGNAL,
-     .event_id = "cw:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:payments-db-cpu/ALARM@2026-05-06T07:08:09.123+0000",
+     .event_id = "cw:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:payments-"
+                 "db-cpu/ALARM@2026-05-06T07:08:09.123+0000",
      .source = DG_SRC_CLOUDWATCH,
      .name = "payments-db-cpu",
      .region = "eu-west-1",
@@ -211,7 +213,8 @@ static const struct msg_case cases[] = {
      .time_ms = 1778051289123LL},
     {.file = "sns-alarm-raw-ap-southeast-2-ok.json",
      .kind = DG_REC_SIGNAL,
-     .event_id = "cw:arn:aws:cloudwatch:ap-southeast-2:123456789012:alarm:orders-replica-lag/OK@2026-05-06T07:10:00.000+0000",
+     .event_id = "cw:arn:aws:cloudwatch:ap-southeast-2:123456789012:alarm:"
+                 "orders-replica-lag/OK@2026-05-06T07:10:00.000+0000",
      .source = DG_SRC_CLOUDWATCH,
      .name = "orders-replica-lag",
      .region = "ap-southeast-2",
@@ -538,8 +541,7 @@ START_TEST(test_message_files)
     struct dg_record r;
     decode_file(c->file, &r);
     ck_assert_msg(r.kind == c->kind, "%s: kind %s, expected %s (%s: %s)",
-                  c->file, decode_kind_name(r.kind),
-                  decode_kind_name(c->kind),
+                  c->file, decode_kind_name(r.kind), decode_kind_name(c->kind),
                   r.reason_code ? r.reason_code : "-",
                   r.reason ? r.reason : "-");
     assert_str_or_null("event_id", c->file, c->event_id, r.event_id);
@@ -710,8 +712,9 @@ START_TEST(test_depth)
     char *inner = nested(64, "");
     char *env = malloc(strlen(inner) + 200);
     ck_assert_ptr_nonnull(env);
-    sprintf(env, "{\"Type\": \"Notification\", \"MessageId\": \"m\", "
-                 "\"Message\": \"%s\"}",
+    sprintf(env,
+            "{\"Type\": \"Notification\", \"MessageId\": \"m\", "
+            "\"Message\": \"%s\"}",
             inner);
     expect_invalid(env, "too_deep", "/Message");
     free(env);
@@ -913,8 +916,7 @@ static const struct {
     {"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a:b", "eu-west-1"},
     {"arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:x",
      "us-gov-west-1"},
-    {"arn:aws-cn:rds:cn-northwest-1:123456789012:cluster:c",
-     "cn-northwest-1"},
+    {"arn:aws-cn:rds:cn-northwest-1:123456789012:cluster:c", "cn-northwest-1"},
     {"arn:aws:health:ap-southeast-2::event/RDS/X/Y", "ap-southeast-2"},
     {"arn:aws:s3:::bucket", NULL},
     {"arn:aws:cloudwatch:US-EAST-1:1:alarm:x", NULL},
