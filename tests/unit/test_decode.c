@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+
 #include <check.h>
 #include <cjson/cJSON.h>
 
@@ -582,6 +584,22 @@ START_TEST(test_case_count)
     /* A missing file or a table cut short must fail loudly. */
     ck_assert_int_ge(N_CASES, 30);
     ck_assert_int_eq(N_CASES, 77);
+    /* Every data file has a row, so a new file cannot go unchecked. */
+    DIR *d = opendir(ts_data("messages"));
+    ck_assert_ptr_nonnull(d);
+    int files = 0;
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        int found = 0;
+        for (int i = 0; i < N_CASES; i++)
+            if (strcmp(cases[i].file, e->d_name) == 0)
+                found = 1;
+        ck_assert_msg(found, "%s has no row in the table", e->d_name);
+        files++;
+    }
+    closedir(d);
+    ck_assert_int_eq(files, N_CASES);
 }
 END_TEST
 
