@@ -268,8 +268,7 @@ static int refuse(struct dctx *c, const char *code, const char *path,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
-refuse(struct dctx *c, const char *code, const char *path, const char *fmt,
-       ...)
+refuse(struct dctx *c, const char *code, const char *path, const char *fmt, ...)
 {
     struct dg_record *r = c->r;
     char msg[512];
@@ -446,8 +445,8 @@ static int
 check_opt_type(struct dctx *c, const cJSON *obj, const char *key,
                const char *path, int want_type)
 {
-    static const char *const names[] = {"", "an object", "an array",
-                                         "a string", "a boolean"};
+    static const char *const names[] = {"", "an object", "an array", "a string",
+                                        "a boolean"};
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     int ok;
     if (!v)
@@ -481,7 +480,7 @@ static int
 parse_any_time(const char *s, int64_t *ms)
 {
     static const char *const days[] = {"Mon", "Tue", "Wed", "Thu",
-                                        "Fri", "Sat", "Sun"};
+                                       "Fri", "Sat", "Sun"};
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     if (timefmt_parse(s, ms) == 0)
         return 0;
@@ -576,8 +575,8 @@ cw_region(struct dctx *c, const cJSON *ev, struct dg_signal *s)
                       "expected an alarm ARN string (got %s)",
                       type_name(first));
     if (first && strlen(first->valuestring) <= ARN_MAX_LEN &&
-        decode_region_from_arn(first->valuestring, region,
-                               sizeof(region)) == 0 &&
+        decode_region_from_arn(first->valuestring, region, sizeof(region)) ==
+            0 &&
         utf8_valid((const unsigned char *)first->valuestring,
                    strlen(first->valuestring))) {
         s->region = dg_strdup(region);
@@ -585,8 +584,8 @@ cw_region(struct dctx *c, const cJSON *ev, struct dg_signal *s)
         return 0;
     }
     const char *reg;
-    if (get_str(c, ev, "region", "/region", DECODE_REGION_MAX + 64, 1,
-                &reg) != 0)
+    if (get_str(c, ev, "region", "/region", DECODE_REGION_MAX + 64, 1, &reg) !=
+        0)
         return -1;
     return set_region(c, reg, "/region", &s->region);
 }
@@ -594,7 +593,8 @@ cw_region(struct dctx *c, const cJSON *ev, struct dg_signal *s)
 static int
 cw_configuration(struct dctx *c, const cJSON *detail)
 {
-    const cJSON *conf = cJSON_GetObjectItemCaseSensitive(detail, "configuration");
+    const cJSON *conf =
+        cJSON_GetObjectItemCaseSensitive(detail, "configuration");
     if (check_opt_type(c, detail, "configuration", "/detail/configuration",
                        T_OBJECT) != 0)
         return -1;
@@ -603,8 +603,8 @@ cw_configuration(struct dctx *c, const cJSON *detail)
     /* Metric alarms carry metrics[], composite alarms alarmRule. */
     if (check_opt_type(c, conf, "metrics", "/detail/configuration/metrics",
                        T_ARRAY) != 0 ||
-        check_opt_type(c, conf, "alarmRule",
-                       "/detail/configuration/alarmRule", T_STRING) != 0)
+        check_opt_type(c, conf, "alarmRule", "/detail/configuration/alarmRule",
+                       T_STRING) != 0)
         return -1;
     return 0;
 }
@@ -617,19 +617,18 @@ decode_cloudwatch(struct dctx *c, const cJSON *ev)
     c->r->kind = DG_REC_SIGNAL;
     s->source = DG_SRC_CLOUDWATCH;
     const cJSON *detail = get_obj(c, ev, "detail", "/detail");
-    if (!detail ||
-        copy_str(c, detail, "alarmName", "/detail/alarmName", NAME_MAX_LEN, 1,
-                 &s->name) != 0)
+    if (!detail || copy_str(c, detail, "alarmName", "/detail/alarmName",
+                            NAME_MAX_LEN, 1, &s->name) != 0)
         return;
     const cJSON *state = get_obj(c, detail, "state", "/detail/state");
     if (!state ||
         get_str(c, state, "value", "/detail/state/value", TYPE_MAX_LEN, 1,
                 &v) != 0 ||
         parse_alarm_state(c, v, "/detail/state/value", &s->state) != 0 ||
-        copy_str(c, state, "reason", "/detail/state/reason", DETAIL_MAX_LEN,
-                 0, &s->detail) != 0 ||
-        get_str(c, state, "timestamp", "/detail/state/timestamp",
-                TIME_MAX_LEN, 0, &v) != 0)
+        copy_str(c, state, "reason", "/detail/state/reason", DETAIL_MAX_LEN, 0,
+                 &s->detail) != 0 ||
+        get_str(c, state, "timestamp", "/detail/state/timestamp", TIME_MAX_LEN,
+                0, &v) != 0)
         return;
     if (v) {
         if (parse_time_at(c, v, "/detail/state/timestamp", &s->time_ms) != 0)
@@ -683,8 +682,8 @@ decode_health(struct dctx *c, const cJSON *ev)
                  NAME_MAX_LEN, 1, &s->name) != 0 ||
         copy_str(c, detail, "eventArn", "/detail/eventArn", ARN_MAX_LEN, 0,
                  &s->arn) != 0 ||
-        get_str(c, detail, "statusCode", "/detail/statusCode", TYPE_MAX_LEN,
-                1, &status) != 0)
+        get_str(c, detail, "statusCode", "/detail/statusCode", TYPE_MAX_LEN, 1,
+                &status) != 0)
         return;
     /* "upcoming" (scheduled changes) is not a failure yet: OK. */
     if (strcmp(status, "open") == 0)
@@ -713,8 +712,8 @@ decode_health(struct dctx *c, const cJSON *ev)
         set_region(c, reg, "/detail/eventRegion", &s->region);
         return;
     }
-    if (get_str(c, ev, "region", "/region", DECODE_REGION_MAX + 64, 1,
-                &reg) != 0)
+    if (get_str(c, ev, "region", "/region", DECODE_REGION_MAX + 64, 1, &reg) !=
+        0)
         return;
     set_region(c, reg, "/region", &s->region);
 }
@@ -734,8 +733,8 @@ decode_eventbridge(struct dctx *c, const cJSON *ev)
     dg_free(c->r->event_id);
     c->r->event_id = dg_sprintf("eb:%s", id);
     if (get_str(c, ev, "source", "/source", TYPE_MAX_LEN, 1, &src) != 0 ||
-        get_str(c, ev, "detail-type", "/detail-type", TYPE_MAX_LEN, 1,
-                &dt) != 0 ||
+        get_str(c, ev, "detail-type", "/detail-type", TYPE_MAX_LEN, 1, &dt) !=
+            0 ||
         check_opt_type(c, ev, "account", "/account", T_STRING) != 0)
         return;
     if (strcmp(src, "aws.cloudwatch") == 0 &&
@@ -762,10 +761,10 @@ decode_sns_alarm(struct dctx *c, const cJSON *m)
     char region[DECODE_REGION_MAX + 1], b[SHOW_BUF];
     c->r->kind = DG_REC_SIGNAL;
     s->source = DG_SRC_CLOUDWATCH;
-    if (copy_str(c, m, "AlarmName", "/AlarmName", NAME_MAX_LEN, 1,
-                 &s->name) != 0 ||
-        get_str(c, m, "NewStateValue", "/NewStateValue", TYPE_MAX_LEN, 1,
-                &v) != 0 ||
+    if (copy_str(c, m, "AlarmName", "/AlarmName", NAME_MAX_LEN, 1, &s->name) !=
+            0 ||
+        get_str(c, m, "NewStateValue", "/NewStateValue", TYPE_MAX_LEN, 1, &v) !=
+            0 ||
         parse_alarm_state(c, v, "/NewStateValue", &s->state) != 0 ||
         copy_str(c, m, "NewStateReason", "/NewStateReason", DETAIL_MAX_LEN, 0,
                  &s->detail) != 0 ||
@@ -787,8 +786,8 @@ decode_sns_alarm(struct dctx *c, const cJSON *m)
     if (c->message_id)
         set_sns_event_id(c);
     else /* raw delivery: the same transition gives the same key */
-        c->r->event_id = dg_sprintf("cw:%s/%s@%s", v,
-                                    decode_state_name(s->state), when);
+        c->r->event_id =
+            dg_sprintf("cw:%s/%s@%s", v, decode_state_name(s->state), when);
 }
 
 /* ---- drgate's own messages -------------------------------------------- */
@@ -802,7 +801,8 @@ decode_probe(struct dctx *c, const cJSON *m)
     s->source = DG_SRC_PROBE;
     set_sns_event_id(c);
     if (copy_str(c, m, "probe", "/probe", NAME_MAX_LEN, 1, &s->name) != 0 ||
-        get_str(c, m, "region", "/region", DECODE_REGION_MAX + 64, 1, &v) != 0 ||
+        get_str(c, m, "region", "/region", DECODE_REGION_MAX + 64, 1, &v) !=
+            0 ||
         set_region(c, v, "/region", &s->region) != 0)
         return;
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(m, "ok");
@@ -897,8 +897,8 @@ approval_fields(struct dctx *c, const cJSON *m, struct dg_approval_msg *a)
     if (approval_keys(c, m) != 0 ||
         copy_str(c, m, "plan_id", "/plan_id", ID_MAX_LEN, 1, &a->plan_id) !=
             0 ||
-        copy_str(c, m, "plan_digest", "/plan_digest", 71, 1,
-                 &a->plan_digest) != 0)
+        copy_str(c, m, "plan_digest", "/plan_digest", 71, 1, &a->plan_digest) !=
+            0)
         return -1;
     if (!digest_ok(a->plan_digest))
         return refuse(c, "bad_field", "/plan_digest",
@@ -1038,8 +1038,7 @@ decode_runbook(struct dctx *c, const cJSON *m)
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(m, "StatePayload");
     if (!cJSON_IsArray(sp) || cJSON_GetArraySize(sp) == 0) {
         refuse(c, "bad_field", "/StatePayload",
-               "expected a non-empty array of layers (got %s)",
-               type_name(sp));
+               "expected a non-empty array of layers (got %s)", type_name(sp));
         return;
     }
     int li = 0;
@@ -1124,8 +1123,8 @@ decode_object(struct dctx *c, const cJSON *m)
 static int
 is_sns_envelope(const cJSON *v)
 {
-    return cJSON_IsObject(v) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
-                                    v, "Type")) &&
+    return cJSON_IsObject(v) &&
+           cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "Type")) &&
            (has(v, "MessageId") || has(v, "TopicArn"));
 }
 
@@ -1152,10 +1151,9 @@ decode_sns(struct dctx *c, const cJSON *env)
                "expected an SNS Notification (got %s)", show(type, b));
         return;
     }
-    if (get_str(c, env, "TopicArn", "/TopicArn", ARN_MAX_LEN, 0, &topic) !=
-            0 ||
-        get_str(c, env, "Message", "/Message", DG_JSON_MAX_MESSAGE, 1,
-                &msg) != 0)
+    if (get_str(c, env, "TopicArn", "/TopicArn", ARN_MAX_LEN, 0, &topic) != 0 ||
+        get_str(c, env, "Message", "/Message", DG_JSON_MAX_MESSAGE, 1, &msg) !=
+            0)
         return;
     dg_err_clear(&err);
     /* One level is used by the envelope itself. */
@@ -1163,9 +1161,8 @@ decode_sns(struct dctx *c, const cJSON *env)
                                  DG_JSON_MAX_DEPTH - 1, &err);
     if (!inner) {
         int not_json = strcmp(err.code, "bad_json") == 0;
-        refuse(c, not_json ? "sns_bad_message" : err.code, "/Message",
-               "%s%s", not_json ? "the SNS Message is not JSON: " : "",
-               err.msg);
+        refuse(c, not_json ? "sns_bad_message" : err.code, "/Message", "%s%s",
+               not_json ? "the SNS Message is not JSON: " : "", err.msg);
         return;
     }
     c->pfx = "/Message";
@@ -1196,8 +1193,8 @@ decode_message(const char *data, size_t len, struct dg_record *out)
         data = "";
         len = 0;
     }
-    cJSON *root = dg_json_parse(data, len, DG_JSON_MAX_MESSAGE,
-                                DG_JSON_MAX_DEPTH, &err);
+    cJSON *root =
+        dg_json_parse(data, len, DG_JSON_MAX_MESSAGE, DG_JSON_MAX_DEPTH, &err);
     if (!root) {
         refuse(&c, err.code[0] ? err.code : "bad_json", NULL, "%s", err.msg);
         return;
