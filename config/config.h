@@ -28,7 +28,7 @@ struct cfg_service {
 };
 
 struct cfg_aws {
-    char *region;            /* default: $AWS_REGION, else "us-west-2" */
+    char *region;             /* default: $AWS_REGION, else "us-west-2" */
     struct cfg_kv *endpoints; /* service name -> base URL */
     size_t nendpoints;
     int max_attempts; /* 1..10, default 3 */
@@ -66,12 +66,12 @@ enum cfg_insufficient {
 struct cfg_policy {
     struct cfg_signal *signals;
     size_t nsignals;
-    int quorum;           /* required, 1..nsignals */
-    int sustain_seconds;  /* default 30 */
-    int recover_seconds;  /* default 300 */
-    int cooldown_seconds; /* default 3600 */
+    int quorum;                              /* required, 1..nsignals */
+    int sustain_seconds;                     /* default 30 */
+    int recover_seconds;                     /* default 300 */
+    int cooldown_seconds;                    /* default 3600 */
     enum cfg_insufficient insufficient_data; /* default ignore */
-    char *runbook_planned;   /* absolute or config-relative resolved path */
+    char *runbook_planned; /* absolute or config-relative resolved path */
     char *runbook_unplanned;
 };
 
@@ -86,21 +86,22 @@ struct cfg_approval {
     char *reply_topic_arn;
     struct cfg_approver *approvers;
     size_t napprovers;
-    int quorum_planned;   /* default 1 */
-    int quorum_unplanned; /* default 2 */
+    int quorum_planned;        /* default 1 */
+    int quorum_unplanned;      /* default 2 */
     int verify_sns_signatures; /* default 1 */
 };
 
 struct cfg_topology {
-    char *primary_region;   /* required */
-    char *secondary_region; /* required, != primary */
+    char *primary_region;     /* required */
+    char *secondary_region;   /* required, != primary */
     struct cfg_kv *variables; /* ${name} values for runbooks */
     size_t nvariables;
 };
 
 struct dg_config {
-    char *path; /* the file as given */
-    char *dir;  /* its directory, for relative paths */
+    cJSON *effective; /* the whole validated tree, defaults filled (owned) */
+    char *path;       /* the file as given */
+    char *dir;        /* its directory, for relative paths */
     struct cfg_service service;
     struct cfg_aws aws;
     struct cfg_store store;
@@ -113,16 +114,32 @@ struct dg_config {
     struct cfg_approval approval;
 };
 
+/* What config_load takes from the process environment; config_parse_env
+ * takes it as an argument so tests stay independent of the environment. */
+struct cfg_env {
+    const char *aws_region; /* $AWS_REGION; used when valid, else us-west-2 */
+};
+
+/* Fills env from getenv(); the only place this module reads the
+ * environment. The strings are borrowed from the environment. */
+void config_env_from_process(struct cfg_env *env);
+
 /* Loads and validates path. On DG_OK *out is a model the caller frees with
  * config_free. On DG_EINVALID every problem has been appended to errors, one
  * per line, and *out is NULL. */
 dg_rc config_load(const char *path, struct dg_config **out,
                   struct dg_buf *errors);
-/* Same from memory; path names the file in messages and dir resolves
- * relative paths. */
+/* Same from memory (at most 1 MiB, nesting depth 64) with no environment:
+ * aws.region defaults to "us-west-2". path names the file in messages and
+ * dir (NULL: ".") resolves relative paths. */
 dg_rc config_parse(const char *text, size_t len, const char *path,
                    const char *dir, struct dg_config **out,
                    struct dg_buf *errors);
+/* config_parse with an explicit environment (NULL: none). */
+dg_rc config_parse_env(const char *text, size_t len, const char *path,
+                       const char *dir, const struct cfg_env *env,
+                       struct dg_config **out, struct dg_buf *errors);
+/* Accepts NULL. */
 void config_free(struct dg_config *cfg);
 
 /* Looks up a topology variable; NULL when absent. */
@@ -133,7 +150,8 @@ int config_region_valid(const char *region);
 /* Appends the configuration reference as Markdown (one table per section,
  * generated from the option tables) to b. */
 dg_rc config_reference_markdown(struct dg_buf *b);
-/* Appends the effective configuration as JSON with SECRET fields redacted. */
+/* Appends the effective configuration (defaults filled) as pretty JSON with
+ * SECRET values replaced by "<redacted>". */
 dg_rc config_dump_redacted(const struct dg_config *cfg, struct dg_buf *b);
 
 #endif
