@@ -230,8 +230,9 @@ check_region(const char *s)
 }
 
 static const char *const aws_services[] = {
-    "sqs", "sns",      "rds",            "elasticache", "route53", "ecs",
-    "ssm", "cloudformation", "sts", "events", "dynamodb",
+    "sqs",     "sns",    "rds",      "elasticache",
+    "route53", "ecs",    "ssm",      "cloudformation",
+    "sts",     "events", "dynamodb",
 };
 
 static const char *
@@ -329,80 +330,155 @@ url_is_loopback(const char *url)
 /* ---- option tables ------------------------------------------------------ */
 
 #define NOPTS(a) (sizeof(a) / sizeof((a)[0]))
-#define TABLE(name, opts) {name, opts, NOPTS(opts), NULL, NULL, 0}
+#define TABLE(name, opts)                                                      \
+    {                                                                          \
+        name, opts, NOPTS(opts), NULL, NULL, 0                                 \
+    }
 
 static const struct cfg_opt service_opts[] = {
-    {.key = "name", .type = CFG_STRING, .def = "\"drgate\"",
-     .check = check_name, .desc = "Service name used in events and logs."},
-    {.key = "state_dir", .type = CFG_STRING, .def = "\"/var/lib/drgate\"",
+    {.key = "name",
+     .type = CFG_STRING,
+     .def = "\"drgate\"",
+     .check = check_name,
+     .desc = "Service name used in events and logs."},
+    {.key = "state_dir",
+     .type = CFG_STRING,
+     .def = "\"/var/lib/drgate\"",
      .desc = "Directory for the store and other state."},
-    {.key = "http_listen", .type = CFG_STRING, .def = "\"127.0.0.1:9464\"",
+    {.key = "http_listen",
+     .type = CFG_STRING,
+     .def = "\"127.0.0.1:9464\"",
      .check = check_listen,
      .desc = "HOST:PORT of the health/metrics endpoint; port 0 = ephemeral."},
-    {.key = "log_level", .type = CFG_ENUM, .def = "\"info\"",
-     .choices = "debug|info|warn|error", .desc = "Lowest level logged."},
+    {.key = "log_level",
+     .type = CFG_ENUM,
+     .def = "\"info\"",
+     .choices = "debug|info|warn|error",
+     .desc = "Lowest level logged."},
 };
 
 static const struct cfg_opt aws_opts[] = {
-    {.key = "region", .type = CFG_STRING, .flags = CFG_DEF_REGION,
-     .def = "\"" CFG_DEFAULT_REGION "\"", .check = check_region,
+    {.key = "region",
+     .type = CFG_STRING,
+     .flags = CFG_DEF_REGION,
+     .def = "\"" CFG_DEFAULT_REGION "\"",
+     .check = check_region,
      .doc_default = "$AWS_REGION if valid, else `\"us-west-2\"`",
      .desc = "Region of drgate's own AWS calls (queues, topics)."},
-    {.key = "endpoints", .type = CFG_MAP, .max = 32, .check = check_http_url,
+    {.key = "endpoints",
+     .type = CFG_MAP,
+     .max = 32,
+     .check = check_http_url,
      .check_key = check_aws_service,
      .desc = "Per-service endpoint overrides: service name to http(s) URL."},
-    {.key = "max_attempts", .type = CFG_INT, .def = "3", .min = 1, .max = 10,
+    {.key = "max_attempts",
+     .type = CFG_INT,
+     .def = "3",
+     .min = 1,
+     .max = 10,
      .desc = "Attempts per AWS call, retries included."},
 };
 
 static const struct cfg_opt store_opts[] = {
-    {.key = "path", .type = CFG_STRING, .def = "\"drgate.db\"",
+    {.key = "path",
+     .type = CFG_STRING,
+     .def = "\"drgate.db\"",
      .desc = "SQLite database, relative to service.state_dir."},
 };
 
 static const struct cfg_opt src_sqs_opts[] = {
-    {.key = "queue_url", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_http_url, .desc = "URL of the SQS queue to consume."},
-    {.key = "wait_seconds", .type = CFG_INT, .def = "20", .min = 0,
-     .max = 20, .desc = "Long-poll wait per ReceiveMessage."},
-    {.key = "max_messages", .type = CFG_INT, .def = "10", .min = 1,
-     .max = 10, .desc = "Messages per ReceiveMessage."},
-    {.key = "visibility_timeout", .type = CFG_INT, .def = "60", .min = 0,
-     .max = 43200, .desc = "Seconds a received message stays invisible."},
-    {.key = "in_flight", .type = CFG_INT, .def = "2", .min = 1, .max = 16,
+    {.key = "queue_url",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_http_url,
+     .desc = "URL of the SQS queue to consume."},
+    {.key = "wait_seconds",
+     .type = CFG_INT,
+     .def = "20",
+     .min = 0,
+     .max = 20,
+     .desc = "Long-poll wait per ReceiveMessage."},
+    {.key = "max_messages",
+     .type = CFG_INT,
+     .def = "10",
+     .min = 1,
+     .max = 10,
+     .desc = "Messages per ReceiveMessage."},
+    {.key = "visibility_timeout",
+     .type = CFG_INT,
+     .def = "60",
+     .min = 0,
+     .max = 43200,
+     .desc = "Seconds a received message stays invisible."},
+    {.key = "in_flight",
+     .type = CFG_INT,
+     .def = "2",
+     .min = 1,
+     .max = 16,
      .desc = "Concurrent ReceiveMessage calls."},
 };
 
 static const struct cfg_opt src_kafka_opts[] = {
-    {.key = "brokers", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_brokers, .desc = "Bootstrap brokers, HOST:PORT,..."},
-    {.key = "topic", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_topic, .desc = "Topic to consume."},
-    {.key = "group_id", .type = CFG_STRING, .def = "\"drgate\"",
+    {.key = "brokers",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_brokers,
+     .desc = "Bootstrap brokers, HOST:PORT,..."},
+    {.key = "topic",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_topic,
+     .desc = "Topic to consume."},
+    {.key = "group_id",
+     .type = CFG_STRING,
+     .def = "\"drgate\"",
      .desc = "Consumer group id."},
-    {.key = "properties", .type = CFG_MAP, .flags = CFG_SECRET, .max = 128,
+    {.key = "properties",
+     .type = CFG_MAP,
+     .flags = CFG_SECRET,
+     .max = 128,
      .desc = "Extra librdkafka properties (e.g. sasl.password); redacted."},
 };
 
 static const struct cfg_opt src_file_opts[] = {
-    {.key = "path", .type = CFG_STRING, .flags = CFG_REQUIRED,
+    {.key = "path",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
      .desc = "JSON-lines file to read; \"-\" is stdin."},
-    {.key = "follow", .type = CFG_BOOL, .def = "false",
+    {.key = "follow",
+     .type = CFG_BOOL,
+     .def = "false",
      .desc = "Keep reading as the file grows."},
 };
 
 static const struct cfg_opt src_probe_opts[] = {
-    {.key = "name", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_name, .desc = "Probe name that signals match on."},
-    {.key = "region", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_region, .desc = "Region the probed target lives in."},
-    {.key = "target", .type = CFG_STRING, .flags = CFG_REQUIRED,
+    {.key = "name",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_name,
+     .desc = "Probe name that signals match on."},
+    {.key = "region",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_region,
+     .desc = "Region the probed target lives in."},
+    {.key = "target",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
      .check = check_probe_target,
      .desc = "tcp://HOST:PORT, or an http(s) URL that must answer 2xx."},
-    {.key = "interval_seconds", .type = CFG_INT, .def = "10", .min = 1,
-     .max = 3600, .desc = "Seconds between probes."},
-    {.key = "timeout_ms", .type = CFG_INT, .def = "2000", .min = 10,
-     .max = 60000, .desc = "Probe timeout; less than the interval."},
+    {.key = "interval_seconds",
+     .type = CFG_INT,
+     .def = "10",
+     .min = 1,
+     .max = 3600,
+     .desc = "Seconds between probes."},
+    {.key = "timeout_ms",
+     .type = CFG_INT,
+     .def = "2000",
+     .min = 10,
+     .max = 60000,
+     .desc = "Probe timeout; less than the interval."},
 };
 
 static const struct cfg_table src_sqs = TABLE("sqs", src_sqs_opts);
@@ -415,23 +491,39 @@ static const struct cfg_table source_table = {
     "sources[]", NULL, 0, "type", source_variants, NOPTS(source_variants)};
 
 static const struct cfg_opt sink_sns_opts[] = {
-    {.key = "topic_arn", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_sns_arn, .desc = "SNS topic that receives the events."},
+    {.key = "topic_arn",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_sns_arn,
+     .desc = "SNS topic that receives the events."},
 };
 
 static const struct cfg_opt sink_kafka_opts[] = {
-    {.key = "brokers", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_brokers, .desc = "Bootstrap brokers, HOST:PORT,..."},
-    {.key = "topic", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_topic, .desc = "Topic the events are produced to."},
-    {.key = "properties", .type = CFG_MAP, .flags = CFG_SECRET, .max = 128,
+    {.key = "brokers",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_brokers,
+     .desc = "Bootstrap brokers, HOST:PORT,..."},
+    {.key = "topic",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_topic,
+     .desc = "Topic the events are produced to."},
+    {.key = "properties",
+     .type = CFG_MAP,
+     .flags = CFG_SECRET,
+     .max = 128,
      .desc = "Extra librdkafka properties (e.g. sasl.password); redacted."},
 };
 
 static const struct cfg_opt sink_file_opts[] = {
-    {.key = "path", .type = CFG_STRING, .flags = CFG_REQUIRED,
+    {.key = "path",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
      .desc = "JSON-lines file the events are appended to."},
-    {.key = "fsync", .type = CFG_ENUM, .def = "\"batch\"",
+    {.key = "fsync",
+     .type = CFG_ENUM,
+     .def = "\"batch\"",
      .choices = "always|batch|never",
      .desc = "When to fsync: every event, every drained batch, or never."},
 };
@@ -439,40 +531,58 @@ static const struct cfg_opt sink_file_opts[] = {
 static const struct cfg_table sink_sns = TABLE("sns", sink_sns_opts);
 static const struct cfg_table sink_kafka = TABLE("kafka", sink_kafka_opts);
 static const struct cfg_table sink_file = TABLE("file", sink_file_opts);
-static const struct cfg_table *const sink_variants[] = {
-    &sink_sns, &sink_kafka, &sink_file};
+static const struct cfg_table *const sink_variants[] = {&sink_sns, &sink_kafka,
+                                                        &sink_file};
 static const struct cfg_table sink_table = {
     "sinks[]", NULL, 0, "type", sink_variants, NOPTS(sink_variants)};
 
 static const struct cfg_opt topology_opts[] = {
-    {.key = "primary_region", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_region, .desc = "Region that normally serves."},
-    {.key = "secondary_region", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_region, .desc = "Failover region; differs from primary."},
-    {.key = "variables", .type = CFG_MAP, .max = 256,
+    {.key = "primary_region",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_region,
+     .desc = "Region that normally serves."},
+    {.key = "secondary_region",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_region,
+     .desc = "Failover region; differs from primary."},
+    {.key = "variables",
+     .type = CFG_MAP,
+     .max = 256,
      .check_key = check_var_name,
      .desc = "${name} values for runbooks; names [A-Za-z0-9_]+."},
 };
 
 static const struct cfg_opt match_cw_opts[] = {
-    {.key = "alarm_name", .type = CFG_STRING,
+    {.key = "alarm_name",
+     .type = CFG_STRING,
      .desc = "CloudWatch alarm name; unset matches any."},
-    {.key = "region", .type = CFG_STRING, .check = check_region,
+    {.key = "region",
+     .type = CFG_STRING,
+     .check = check_region,
      .desc = "Alarm region; unset matches any."},
 };
 
 static const struct cfg_opt match_health_opts[] = {
-    {.key = "service", .type = CFG_STRING,
+    {.key = "service",
+     .type = CFG_STRING,
      .desc = "AWS Health service, e.g. \"RDS\"; unset matches any."},
-    {.key = "event_type", .type = CFG_STRING,
+    {.key = "event_type",
+     .type = CFG_STRING,
      .desc = "AWS Health eventTypeCode; unset matches any."},
-    {.key = "region", .type = CFG_STRING, .check = check_region,
+    {.key = "region",
+     .type = CFG_STRING,
+     .check = check_region,
      .desc = "Event region; unset matches any."},
 };
 
 static const struct cfg_opt match_probe_opts[] = {
-    {.key = "probe", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_name, .desc = "Name of a configured probe source."},
+    {.key = "probe",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_name,
+     .desc = "Name of a configured probe source."},
 };
 
 static const struct cfg_table match_cw = TABLE("cloudwatch", match_cw_opts);
@@ -485,75 +595,142 @@ static const struct cfg_table match_table = {
     "match", NULL, 0, "source", match_variants, NOPTS(match_variants)};
 
 static const struct cfg_opt signal_opts[] = {
-    {.key = "name", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_name, .desc = "Unique signal name."},
-    {.key = "match", .type = CFG_OBJECT, .flags = CFG_REQUIRED,
-     .sub = &match_table, .desc = "Which signals count, by source."},
-    {.key = "unreachable", .type = CFG_BOOL, .def = "false",
+    {.key = "name",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_name,
+     .desc = "Unique signal name."},
+    {.key = "match",
+     .type = CFG_OBJECT,
+     .flags = CFG_REQUIRED,
+     .sub = &match_table,
+     .desc = "Which signals count, by source."},
+    {.key = "unreachable",
+     .type = CFG_BOOL,
+     .def = "false",
      .desc = "While failing, the primary counts as unreachable (unplanned)."},
 };
 static const struct cfg_table signal_table =
     TABLE("policy.signals[]", signal_opts);
 
 static const struct cfg_opt runbooks_opts[] = {
-    {.key = "planned", .type = CFG_STRING, .flags = CFG_REQUIRED,
+    {.key = "planned",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
      .desc = "Runbook for a reachable primary; relative to the config."},
-    {.key = "unplanned", .type = CFG_STRING, .flags = CFG_REQUIRED,
+    {.key = "unplanned",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
      .desc = "Runbook for an unreachable primary; relative to the config."},
 };
 static const struct cfg_table runbooks_table =
     TABLE("policy.runbooks", runbooks_opts);
 
 static const struct cfg_opt policy_opts[] = {
-    {.key = "signals", .type = CFG_ARRAY, .flags = CFG_REQUIRED | CFG_NONEMPTY,
-     .max = 64, .sub = &signal_table, .desc = "Signals that count."},
-    {.key = "quorum", .type = CFG_INT, .flags = CFG_REQUIRED, .min = 1,
-     .max = 64, .desc = "Failing signals needed; at most the signal count."},
-    {.key = "sustain_seconds", .type = CFG_INT, .def = "30", .min = 0,
-     .max = 86400, .desc = "Seconds each signal must fail without a break."},
-    {.key = "recover_seconds", .type = CFG_INT, .def = "300", .min = 0,
-     .max = 86400, .desc = "Seconds all signals must be OK to recover."},
-    {.key = "cooldown_seconds", .type = CFG_INT, .def = "3600", .min = 0,
-     .max = 604800, .desc = "No new plan for this long after a proposal."},
-    {.key = "insufficient_data", .type = CFG_ENUM, .def = "\"ignore\"",
+    {.key = "signals",
+     .type = CFG_ARRAY,
+     .flags = CFG_REQUIRED | CFG_NONEMPTY,
+     .max = 64,
+     .sub = &signal_table,
+     .desc = "Signals that count."},
+    {.key = "quorum",
+     .type = CFG_INT,
+     .flags = CFG_REQUIRED,
+     .min = 1,
+     .max = 64,
+     .desc = "Failing signals needed; at most the signal count."},
+    {.key = "sustain_seconds",
+     .type = CFG_INT,
+     .def = "30",
+     .min = 0,
+     .max = 86400,
+     .desc = "Seconds each signal must fail without a break."},
+    {.key = "recover_seconds",
+     .type = CFG_INT,
+     .def = "300",
+     .min = 0,
+     .max = 86400,
+     .desc = "Seconds all signals must be OK to recover."},
+    {.key = "cooldown_seconds",
+     .type = CFG_INT,
+     .def = "3600",
+     .min = 0,
+     .max = 604800,
+     .desc = "No new plan for this long after a proposal."},
+    {.key = "insufficient_data",
+     .type = CFG_ENUM,
+     .def = "\"ignore\"",
      .choices = "ignore|failing",
      .desc = "How INSUFFICIENT_DATA alarm states count."},
-    {.key = "runbooks", .type = CFG_OBJECT, .flags = CFG_REQUIRED,
-     .sub = &runbooks_table, .desc = "Runbook files per plan class."},
+    {.key = "runbooks",
+     .type = CFG_OBJECT,
+     .flags = CFG_REQUIRED,
+     .sub = &runbooks_table,
+     .desc = "Runbook files per plan class."},
 };
 
 static const struct cfg_opt approver_opts[] = {
-    {.key = "name", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_name, .desc = "Unique approver name."},
-    {.key = "public_key", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .max = 8192, .check = check_ed25519_pem,
+    {.key = "name",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_name,
+     .desc = "Unique approver name."},
+    {.key = "public_key",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .max = 8192,
+     .check = check_ed25519_pem,
      .desc = "Ed25519 public key, PEM (BEGIN PUBLIC KEY)."},
 };
 static const struct cfg_table approver_table =
     TABLE("approval.approvers[]", approver_opts);
 
 static const struct cfg_opt aquorum_opts[] = {
-    {.key = "planned", .type = CFG_INT, .def = "1", .min = 1, .max = 64,
+    {.key = "planned",
+     .type = CFG_INT,
+     .def = "1",
+     .min = 1,
+     .max = 64,
      .desc = "Approvals needed for a planned plan."},
-    {.key = "unplanned", .type = CFG_INT, .def = "2", .min = 1, .max = 64,
+    {.key = "unplanned",
+     .type = CFG_INT,
+     .def = "2",
+     .min = 1,
+     .max = 64,
      .desc = "Approvals needed for an unplanned plan."},
 };
 static const struct cfg_table aquorum_table =
     TABLE("approval.quorum", aquorum_opts);
 
 static const struct cfg_opt approval_opts[] = {
-    {.key = "ttl_seconds", .type = CFG_INT, .def = "1800", .min = 60,
-     .max = 86400, .desc = "Lifetime of an approval request."},
-    {.key = "request_topic_arn", .type = CFG_STRING, .flags = CFG_REQUIRED,
-     .check = check_sns_arn, .desc = "SNS topic approval requests go to."},
-    {.key = "reply_topic_arn", .type = CFG_STRING, .check = check_sns_arn,
+    {.key = "ttl_seconds",
+     .type = CFG_INT,
+     .def = "1800",
+     .min = 60,
+     .max = 86400,
+     .desc = "Lifetime of an approval request."},
+    {.key = "request_topic_arn",
+     .type = CFG_STRING,
+     .flags = CFG_REQUIRED,
+     .check = check_sns_arn,
+     .desc = "SNS topic approval requests go to."},
+    {.key = "reply_topic_arn",
+     .type = CFG_STRING,
+     .check = check_sns_arn,
      .desc = "SNS topic `drgate approve` and `drgate reject` publish to."},
-    {.key = "approvers", .type = CFG_ARRAY,
-     .flags = CFG_REQUIRED | CFG_NONEMPTY, .max = 64, .sub = &approver_table,
+    {.key = "approvers",
+     .type = CFG_ARRAY,
+     .flags = CFG_REQUIRED | CFG_NONEMPTY,
+     .max = 64,
+     .sub = &approver_table,
      .desc = "Who may approve."},
-    {.key = "quorum", .type = CFG_OBJECT, .sub = &aquorum_table,
+    {.key = "quorum",
+     .type = CFG_OBJECT,
+     .sub = &aquorum_table,
      .desc = "Distinct approvals needed per plan class."},
-    {.key = "verify_sns_signatures", .type = CFG_BOOL, .def = "true",
+    {.key = "verify_sns_signatures",
+     .type = CFG_BOOL,
+     .def = "true",
      .desc = "Verify SNS signatures of replies; false needs loopback "
              "endpoints."},
 };
@@ -561,29 +738,48 @@ static const struct cfg_opt approval_opts[] = {
 static const struct cfg_table service_table = TABLE("service", service_opts);
 static const struct cfg_table aws_table = TABLE("aws", aws_opts);
 static const struct cfg_table store_table = TABLE("store", store_opts);
-static const struct cfg_table topology_table =
-    TABLE("topology", topology_opts);
+static const struct cfg_table topology_table = TABLE("topology", topology_opts);
 static const struct cfg_table policy_table = TABLE("policy", policy_opts);
-static const struct cfg_table approval_table =
-    TABLE("approval", approval_opts);
+static const struct cfg_table approval_table = TABLE("approval", approval_opts);
 
 static const struct cfg_opt root_opts[] = {
-    {.key = "service", .type = CFG_OBJECT, .sub = &service_table,
+    {.key = "service",
+     .type = CFG_OBJECT,
+     .sub = &service_table,
      .desc = "The daemon itself."},
-    {.key = "aws", .type = CFG_OBJECT, .sub = &aws_table,
+    {.key = "aws",
+     .type = CFG_OBJECT,
+     .sub = &aws_table,
      .desc = "AWS client settings."},
-    {.key = "store", .type = CFG_OBJECT, .sub = &store_table,
+    {.key = "store",
+     .type = CFG_OBJECT,
+     .sub = &store_table,
      .desc = "The SQLite state store."},
-    {.key = "sources", .type = CFG_ARRAY, .max = 32, .sub = &source_table,
+    {.key = "sources",
+     .type = CFG_ARRAY,
+     .max = 32,
+     .sub = &source_table,
      .desc = "Where signals and replies come from."},
-    {.key = "sinks", .type = CFG_ARRAY, .max = 32, .sub = &sink_table,
+    {.key = "sinks",
+     .type = CFG_ARRAY,
+     .max = 32,
+     .sub = &sink_table,
      .desc = "Where events go."},
-    {.key = "topology", .type = CFG_OBJECT, .flags = CFG_REQUIRED,
-     .sub = &topology_table, .desc = "The regions."},
-    {.key = "policy", .type = CFG_OBJECT, .flags = CFG_REQUIRED,
-     .sub = &policy_table, .desc = "When to propose a plan."},
-    {.key = "approval", .type = CFG_OBJECT, .flags = CFG_REQUIRED,
-     .sub = &approval_table, .desc = "The approval gate."},
+    {.key = "topology",
+     .type = CFG_OBJECT,
+     .flags = CFG_REQUIRED,
+     .sub = &topology_table,
+     .desc = "The regions."},
+    {.key = "policy",
+     .type = CFG_OBJECT,
+     .flags = CFG_REQUIRED,
+     .sub = &policy_table,
+     .desc = "When to propose a plan."},
+    {.key = "approval",
+     .type = CFG_OBJECT,
+     .flags = CFG_REQUIRED,
+     .sub = &approval_table,
+     .desc = "The approval gate."},
 };
 static const struct cfg_table root_table = TABLE("", root_opts);
 
@@ -648,16 +844,14 @@ check_sources(struct cfg_ctx *c, const cJSON *eff)
         if (iv > 0 && to > 0 && to >= iv * 1000) {
             at(c, "/sources/%d/timeout_ms", i);
             cfg_fail(c, get(s, "timeout_ms"), 0,
-                     "must be less than interval_seconds (%lld ms)",
-                     iv * 1000);
+                     "must be less than interval_seconds (%lld ms)", iv * 1000);
         }
         const char *name = dg_json_str(s, "name");
         int j = 0;
         for (const cJSON *o = src->child; name && o != s; o = o->next, j++) {
             const char *ot = dg_json_str(o, "type");
             const char *on = dg_json_str(o, "name");
-            if (ot && on && strcmp(ot, "probe") == 0 &&
-                strcmp(on, name) == 0) {
+            if (ot && on && strcmp(ot, "probe") == 0 && strcmp(on, name) == 0) {
                 at(c, "/sources/%d/name", i);
                 cfg_fail(c, get(s, "name"), 0,
                          "duplicate probe name (first at /sources/%d)", j);
@@ -667,14 +861,21 @@ check_sources(struct cfg_ctx *c, const cJSON *eff)
     }
 }
 
+/* 1 when a probe source has this name; also 1 when the sources could not
+ * be read completely (their errors are reported already, a second error
+ * here would only be a consequence). */
 static int
 probe_exists(const cJSON *eff, const char *name)
 {
     const cJSON *src = get(eff, "sources");
-    for (const cJSON *s = src ? src->child : NULL; s; s = s->next) {
+    if (!src)
+        return 1;
+    for (const cJSON *s = src->child; s; s = s->next) {
         const char *type = dg_json_str(s, "type");
         const char *n = dg_json_str(s, "name");
-        if (type && n && strcmp(type, "probe") == 0 && strcmp(n, name) == 0)
+        if (!type || (strcmp(type, "probe") == 0 && !n))
+            return 1;
+        if (n && strcmp(type, "probe") == 0 && strcmp(n, name) == 0)
             return 1;
     }
     return 0;
@@ -694,8 +895,7 @@ check_unique_names(struct cfg_ctx *c, const cJSON *arr, const char *where,
             if (on && strcmp(on, name) == 0) {
                 at(c, "%s/%d/name", where, i);
                 cfg_fail(c, get(e, "name"), 0,
-                         "duplicate %s name (first at %s/%d)", what, where,
-                         j);
+                         "duplicate %s name (first at %s/%d)", what, where, j);
                 break;
             }
         }
@@ -915,8 +1115,7 @@ fill_model(struct dg_config *cfg, const cJSON *eff)
     }
     apr->quorum_planned = int_of(get(ap, "quorum"), "planned");
     apr->quorum_unplanned = int_of(get(ap, "quorum"), "unplanned");
-    apr->verify_sns_signatures =
-        cJSON_IsTrue(get(ap, "verify_sns_signatures"));
+    apr->verify_sns_signatures = cJSON_IsTrue(get(ap, "verify_sns_signatures"));
 }
 
 static void
@@ -1083,9 +1282,9 @@ config_load(const char *path, struct dg_config **out, struct dg_buf *errors)
         return DG_EINVALID;
     }
     const char *slash = strrchr(path, '/');
-    char *dir = !slash             ? dg_strdup(".")
-                : slash == path    ? dg_strdup("/")
-                                   : dg_strndup(path, (size_t)(slash - path));
+    char *dir = !slash          ? dg_strdup(".")
+                : slash == path ? dg_strdup("/")
+                                : dg_strndup(path, (size_t)(slash - path));
     struct cfg_env env;
     config_env_from_process(&env);
     dg_rc rc = config_parse_env(text, len, path, dir, &env, out, errors);

@@ -28,7 +28,7 @@ struct cfg_service {
 };
 
 struct cfg_aws {
-    char *region;            /* default: $AWS_REGION, else "us-west-2" */
+    char *region;             /* default: $AWS_REGION, else "us-west-2" */
     struct cfg_kv *endpoints; /* service name -> base URL */
     size_t nendpoints;
     int max_attempts; /* 1..10, default 3 */
@@ -66,12 +66,12 @@ enum cfg_insufficient {
 struct cfg_policy {
     struct cfg_signal *signals;
     size_t nsignals;
-    int quorum;           /* required, 1..nsignals */
-    int sustain_seconds;  /* default 30 */
-    int recover_seconds;  /* default 300 */
-    int cooldown_seconds; /* default 3600 */
+    int quorum;                              /* required, 1..nsignals */
+    int sustain_seconds;                     /* default 30 */
+    int recover_seconds;                     /* default 300 */
+    int cooldown_seconds;                    /* default 3600 */
     enum cfg_insufficient insufficient_data; /* default ignore */
-    char *runbook_planned;   /* absolute or config-relative resolved path */
+    char *runbook_planned; /* absolute or config-relative resolved path */
     char *runbook_unplanned;
 };
 
@@ -86,14 +86,14 @@ struct cfg_approval {
     char *reply_topic_arn;
     struct cfg_approver *approvers;
     size_t napprovers;
-    int quorum_planned;   /* default 1 */
-    int quorum_unplanned; /* default 2 */
+    int quorum_planned;        /* default 1 */
+    int quorum_unplanned;      /* default 2 */
     int verify_sns_signatures; /* default 1 */
 };
 
 struct cfg_topology {
-    char *primary_region;   /* required */
-    char *secondary_region; /* required, != primary */
+    char *primary_region;     /* required */
+    char *secondary_region;   /* required, != primary */
     struct cfg_kv *variables; /* ${name} values for runbooks */
     size_t nvariables;
 };
@@ -101,7 +101,7 @@ struct cfg_topology {
 struct dg_config {
     cJSON *effective; /* the whole validated tree, defaults filled (owned) */
     char *path;       /* the file as given */
-    char *dir;  /* its directory, for relative paths */
+    char *dir;        /* its directory, for relative paths */
     struct cfg_service service;
     struct cfg_aws aws;
     struct cfg_store store;

@@ -109,7 +109,7 @@ add_got(struct dg_buf *b, const cJSON *v, int secret)
         dg_buf_addc(b, '"');
     } else if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == (double)(long long)d && d > -9e15 && d < 9e15)
+        if (d > -9e15 && d < 9e15 && d == (double)(long long)d)
             dg_buf_printf(b, "%lld", (long long)d);
         else
             dg_buf_printf(b, "%g", d);
@@ -127,8 +127,7 @@ add_got(struct dg_buf *b, const cJSON *v, int secret)
 }
 
 void
-cfg_fail(struct cfg_ctx *c, const cJSON *got, int secret, const char *fmt,
-         ...)
+cfg_fail(struct cfg_ctx *c, const cJSON *got, int secret, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -194,12 +193,13 @@ apply_string(struct cfg_ctx *c, const struct cfg_opt *o, const cJSON *v,
 {
     int secret = (o->flags & CFG_SECRET) != 0;
     if (!cJSON_IsString(v) || !v->valuestring) {
-        cfg_fail(c, v, 0, "must be a string");
+        cfg_fail(c, v, secret && !cJSON_IsObject(v) && !cJSON_IsArray(v),
+                 "must be a string");
         return NULL;
     }
     const char *s = v->valuestring;
-    size_t max = o->type == CFG_STRING && o->max > 0 ? (size_t)o->max
-                                                      : CFG_STRING_MAX;
+    size_t max =
+        o->type == CFG_STRING && o->max > 0 ? (size_t)o->max : CFG_STRING_MAX;
     size_t len = strlen(s);
     if (len == 0) {
         cfg_fail(c, NULL, 0, "must not be empty");
@@ -264,8 +264,8 @@ apply_map(struct cfg_ctx *c, const struct cfg_opt *o, const cJSON *v)
     }
     int n = cJSON_GetArraySize(v);
     if (o->max > 0 && n > o->max) {
-        cfg_fail(c, NULL, 0, "must have at most %lld entries (got %d)",
-                 o->max, n);
+        cfg_fail(c, NULL, 0, "must have at most %lld entries (got %d)", o->max,
+                 n);
         return NULL;
     }
     cJSON *out = cJSON_CreateObject();
@@ -302,8 +302,8 @@ apply_array(struct cfg_ctx *c, const struct cfg_opt *o, const cJSON *v)
         return NULL;
     }
     if (o->max > 0 && n > o->max) {
-        cfg_fail(c, NULL, 0, "must have at most %lld entries (got %d)",
-                 o->max, n);
+        cfg_fail(c, NULL, 0, "must have at most %lld entries (got %d)", o->max,
+                 n);
         return NULL;
     }
     cJSON *out = cJSON_CreateArray();
@@ -484,9 +484,11 @@ cfg_table_redact(const struct cfg_table *t, cJSON *eff)
             for (cJSON *e = v->child; e; e = e->next)
                 cfg_table_redact(o->sub, e);
         } else if (o->type == CFG_MAP && (o->flags & CFG_SECRET)) {
-            for (cJSON *e = v->child; e; e = e->next)
-                cJSON_ReplaceItemViaPointer(v, e,
-                                            cJSON_CreateString("<redacted>"));
+            for (cJSON *e = v->child, *next; e; e = next) {
+                next = e->next; /* e is freed by the replacement */
+                cJSON_ReplaceItemInObjectCaseSensitive(
+                    v, e->string, cJSON_CreateString("<redacted>"));
+            }
         } else if (o->flags & CFG_SECRET) {
             cJSON_ReplaceItemInObjectCaseSensitive(
                 eff, o->key, cJSON_CreateString("<redacted>"));
@@ -565,8 +567,9 @@ add_rows(const struct cfg_table *t, const char *tag_key, const char *tag,
     dg_buf_addstr(b, "| key | type | default | description |\n"
                      "|---|---|---|---|\n");
     if (tag_key)
-        dg_buf_printf(b, "| `%s` | `\"%s\"` | required | selects this "
-                         "variant |\n",
+        dg_buf_printf(b,
+                      "| `%s` | `\"%s\"` | required | selects this "
+                      "variant |\n",
                       tag_key, tag);
     for (size_t i = 0; i < t->nopts; i++) {
         const struct cfg_opt *o = &t->opts[i];
@@ -589,8 +592,8 @@ markdown_subs(const struct cfg_table *t, const char *prefix, struct dg_buf *b)
         const struct cfg_opt *o = &t->opts[i];
         if (o->type != CFG_OBJECT && o->type != CFG_ARRAY)
             continue;
-        char *path = dg_sprintf("%s%s%s%s", prefix, *prefix ? "." : "",
-                                o->key, o->type == CFG_ARRAY ? "[]" : "");
+        char *path = dg_sprintf("%s%s%s%s", prefix, *prefix ? "." : "", o->key,
+                                o->type == CFG_ARRAY ? "[]" : "");
         rc = cfg_table_markdown(o->sub, path, b);
         dg_free(path);
     }
@@ -609,8 +612,8 @@ cfg_table_markdown(const struct cfg_table *t, const char *prefix,
     dg_rc rc = DG_OK;
     for (size_t i = 0; rc == DG_OK && i < t->nvariants; i++) {
         const struct cfg_table *v = t->variants[i];
-        char *title = dg_sprintf("%s (%s \"%s\")", prefix, t->tag_key,
-                                 v->doc_name);
+        char *title =
+            dg_sprintf("%s (%s \"%s\")", prefix, t->tag_key, v->doc_name);
         add_rows(v, t->tag_key, v->doc_name, title, b);
         dg_free(title);
         rc = markdown_subs(v, prefix, b);

@@ -24,9 +24,9 @@ enum cfg_type {
 };
 
 #define CFG_REQUIRED 0x1u
-#define CFG_SECRET 0x2u       /* the value (maps: every value) is secret */
-#define CFG_NONEMPTY 0x4u     /* arrays: at least one element */
-#define CFG_DEF_REGION 0x8u   /* default is the environment's region */
+#define CFG_SECRET 0x2u     /* the value (maps: every value) is secret */
+#define CFG_NONEMPTY 0x4u   /* arrays: at least one element */
+#define CFG_DEF_REGION 0x8u /* default is the environment's region */
 
 /* Validators return NULL when the value is fine, else a static problem
  * description such as "must be an SNS topic ARN". */
@@ -42,10 +42,10 @@ struct cfg_opt {
     long long min, max;  /* INT bounds; STRING max length; ARRAY/MAP max size */
     const char *choices; /* ENUM: "always|batch|never" */
     cfg_check_fn check;  /* STRING, MAP values */
-    cfg_check_fn check_key;       /* MAP keys */
-    const struct cfg_table *sub;  /* OBJECT, ARRAY elements */
-    const char *doc_default;      /* overrides the docs' default column */
-    const char *desc;             /* one line */
+    cfg_check_fn check_key;      /* MAP keys */
+    const struct cfg_table *sub; /* OBJECT, ARRAY elements */
+    const char *doc_default;     /* overrides the docs' default column */
+    const char *desc;            /* one line */
 };
 
 struct cfg_table {
@@ -59,9 +59,9 @@ struct cfg_table {
 
 /* Validation context: where errors go and the current JSON pointer. */
 struct cfg_ctx {
-    const char *file;       /* name used in messages */
-    struct dg_buf *errors;  /* caller's; one line per problem */
-    struct dg_buf ptr;      /* current JSON pointer */
+    const char *file;      /* name used in messages */
+    struct dg_buf *errors; /* caller's; one line per problem */
+    struct dg_buf ptr;     /* current JSON pointer */
     int nerrors;
     const char *default_region;
 };
@@ -77,8 +77,8 @@ size_t cfg_ptr_push_index(struct cfg_ctx *c, size_t i);
 void cfg_ptr_pop(struct cfg_ctx *c, size_t len);
 /* Appends "FILE: /pointer: problem (got X)\n". got may be NULL (no suffix);
  * a secret got is rendered as "a secret value". */
-void cfg_fail(struct cfg_ctx *c, const cJSON *got, int secret,
-              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void cfg_fail(struct cfg_ctx *c, const cJSON *got, int secret, const char *fmt,
+              ...) __attribute__((format(printf, 4, 5)));
 
 /* Validates in against t and returns the effective object (defaults
  * filled, caller deletes) or NULL when in is not a usable object. Every
