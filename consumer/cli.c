@@ -49,8 +49,7 @@ static int
 usage_error(const char *cmd, const char *msg)
 {
     fprintf(stderr, "drgate%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", msg);
-    fprintf(stderr, "Run 'drgate %s--help' for usage.\n",
-            cmd ? cmd : "");
+    fprintf(stderr, "Run 'drgate %s--help' for usage.\n", cmd ? cmd : "");
     return 2;
 }
 
@@ -197,21 +196,17 @@ cmd_replay(int argc, char **argv)
     struct engine_stats st;
     int status = replay_run(cfg, &ro, stdout, &st);
     if (status == 0 && print_stats)
-        fprintf(stderr,
-                "{\"messages\":%llu,\"duplicates\":%llu,\"rejected\":%llu,"
-                "\"signals\":%llu,\"unmatched\":%llu,\"stale\":%llu,"
-                "\"commands\":%llu,\"approvals\":%llu,\"decisions\":%llu,"
-                "\"plans\":%llu}\n",
-                (unsigned long long)st.messages,
-                (unsigned long long)st.duplicates,
-                (unsigned long long)st.rejected,
-                (unsigned long long)st.signals,
-                (unsigned long long)st.unmatched,
-                (unsigned long long)st.stale,
-                (unsigned long long)st.commands,
-                (unsigned long long)st.approvals,
-                (unsigned long long)st.decisions,
-                (unsigned long long)st.plans);
+        fprintf(
+            stderr,
+            "{\"messages\":%llu,\"duplicates\":%llu,\"rejected\":%llu,"
+            "\"signals\":%llu,\"unmatched\":%llu,\"stale\":%llu,"
+            "\"commands\":%llu,\"approvals\":%llu,\"decisions\":%llu,"
+            "\"plans\":%llu}\n",
+            (unsigned long long)st.messages, (unsigned long long)st.duplicates,
+            (unsigned long long)st.rejected, (unsigned long long)st.signals,
+            (unsigned long long)st.unmatched, (unsigned long long)st.stale,
+            (unsigned long long)st.commands, (unsigned long long)st.approvals,
+            (unsigned long long)st.decisions, (unsigned long long)st.plans);
     config_free(cfg);
     return status;
 }
@@ -231,9 +226,9 @@ write_pem(const char *path, mode_t mode, EVP_PKEY *key, int private_key)
         close(fd);
         return -1;
     }
-    int ok = private_key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL,
-                                                NULL)
-                         : PEM_write_PUBKEY(f, key);
+    int ok = private_key
+                 ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
+                 : PEM_write_PUBKEY(f, key);
     if (fclose(f) != 0 || ok != 1) {
         fprintf(stderr, "drgate keygen: %s: write failed\n", path);
         return -1;
@@ -276,8 +271,9 @@ cmd_keygen(int argc, char **argv)
     int status = 1;
     EVP_PKEY *key = NULL;
     if (access(priv, F_OK) == 0 || access(pub, F_OK) == 0) {
-        fprintf(stderr, "drgate keygen: %s or %s exists; refusing to "
-                        "overwrite\n",
+        fprintf(stderr,
+                "drgate keygen: %s or %s exists; refusing to "
+                "overwrite\n",
                 priv, pub);
         goto out;
     }

@@ -31,8 +31,7 @@ digest_hex(const unsigned char *in, size_t n, char *out)
 }
 
 void
-digest_sha256_hex(const void *data, size_t len,
-                  char out[DG_SHA256_HEX_LEN + 1])
+digest_sha256_hex(const void *data, size_t len, char out[DG_SHA256_HEX_LEN + 1])
 {
     unsigned char md[DG_SHA256_LEN];
     digest_sha256(data, len, md);

@@ -26,9 +26,9 @@ struct engine {
     engine_emit_fn emit;
     void *emit_ctx;
     struct policy *policy;
-    cJSON *runbook_planned;   /* documents with "StatePayload" */
+    cJSON *runbook_planned; /* documents with "StatePayload" */
     cJSON *runbook_unplanned;
-    char *name_planned;       /* file stems for people */
+    char *name_planned; /* file stems for people */
     char *name_unplanned;
     int64_t clock_ms; /* latest signal time seen: replay's clock */
     struct engine_stats stats;
@@ -53,8 +53,8 @@ engine_new(const struct dg_config *cfg, struct store *st, engine_emit_fn emit,
     e->st = st;
     e->emit = emit;
     e->emit_ctx = emit_ctx;
-    dg_rc rc = runbook_load(cfg->policy.runbook_planned, &e->runbook_planned,
-                            errors);
+    dg_rc rc =
+        runbook_load(cfg->policy.runbook_planned, &e->runbook_planned, errors);
     dg_rc rc2 = runbook_load(cfg->policy.runbook_unplanned,
                              &e->runbook_unplanned, errors);
     if (rc != DG_OK || rc2 != DG_OK) {
@@ -230,8 +230,8 @@ handle_decisions(struct engine *e, struct policy_decisions *ds,
         cJSON *line = policy_decision_json(d);
         char *json = cJSON_PrintUnformatted(line);
         const char *verdict = dg_json_str(line, "verdict");
-        rc = store_decision_add(e->st, d->time_ms, verdict ? verdict : "",
-                                json, err);
+        rc = store_decision_add(e->st, d->time_ms, verdict ? verdict : "", json,
+                                err);
         cJSON_free(json);
         if (rc == DG_OK) {
             emit(e, line);
@@ -271,8 +271,7 @@ handle_command(struct engine *e, const struct dg_command *c, int64_t when,
         /* A manifest's class follows what it can do: any data-loss step
          * needs the unplanned quorum. */
         int data_loss = 0;
-        for (const cJSON *l = c->state_payload ? c->state_payload->child
-                                               : NULL;
+        for (const cJSON *l = c->state_payload ? c->state_payload->child : NULL;
              l; l = l->next) {
             const cJSON *res = dg_json_arr(l, "resources");
             for (const cJSON *r = res ? res->child : NULL; r; r = r->next) {
@@ -326,8 +325,7 @@ engine_process(struct engine *e, const char *data, size_t len,
     switch (rec.kind) {
     case DG_REC_INVALID:
         rc = emit_rejected(e, rec.reason_code ? rec.reason_code : "invalid",
-                           rec.reason ? rec.reason : "refused", source,
-                           origin);
+                           rec.reason ? rec.reason : "refused", source, origin);
         break;
     case DG_REC_SIGNAL: {
         e->stats.signals++;

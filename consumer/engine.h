@@ -62,7 +62,6 @@ const struct engine_stats *engine_stats(const struct engine *e);
 
 /* Offline check of cfg's runbooks: each loads, validates and binds with
  * the configured variables. Appends one line per problem to errors. */
-dg_rc engine_check_runbooks(const struct dg_config *cfg,
-                            struct dg_buf *errors);
+dg_rc engine_check_runbooks(const struct dg_config *cfg, struct dg_buf *errors);
 
 #endif

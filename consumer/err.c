@@ -34,8 +34,7 @@ dg_err_set(struct dg_err *e, dg_rc rc, const char *fmt, ...)
 }
 
 dg_rc
-dg_err_setc(struct dg_err *e, dg_rc rc, const char *code, const char *fmt,
-            ...)
+dg_err_setc(struct dg_err *e, dg_rc rc, const char *code, const char *fmt, ...)
 {
     if (!e)
         return rc;

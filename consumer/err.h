@@ -18,8 +18,8 @@ typedef enum dg_rc {
 
 struct dg_err {
     dg_rc rc;
-    long http_status;  /* 0 when not an HTTP error */
-    char code[64];     /* AWS error code or drgate reason code */
+    long http_status; /* 0 when not an HTTP error */
+    char code[64];    /* AWS error code or drgate reason code */
     char request_id[96];
     char msg[512];
 };
@@ -30,8 +30,8 @@ void dg_err_clear(struct dg_err *e);
 dg_rc dg_err_set(struct dg_err *e, dg_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets e->code as well (reason codes such as "bad_signature"). */
-dg_rc dg_err_setc(struct dg_err *e, dg_rc rc, const char *code,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+dg_rc dg_err_setc(struct dg_err *e, dg_rc rc, const char *code, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
 /* Static name: "ok", "transient", "invalid", "remote", "cancelled", "fatal". */
 const char *dg_rc_name(dg_rc rc);
 

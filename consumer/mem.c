@@ -17,8 +17,9 @@
 static void
 oom(size_t n)
 {
-    fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory\","
-                    "\"bytes\":%zu}\n",
+    fprintf(stderr,
+            "{\"level\":\"fatal\",\"msg\":\"out of memory\","
+            "\"bytes\":%zu}\n",
             n);
     abort();
 }

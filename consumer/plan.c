@@ -73,8 +73,8 @@ substitute(struct bind *b, const char *s, const char *ptr)
     }
     return dg_buf_detach(&out);
 bad:
-    (void)dg_buf_printf(b->errors, "%s: %s: malformed ${variable}\n",
-                        b->label, ptr);
+    (void)dg_buf_printf(b->errors, "%s: %s: malformed ${variable}\n", b->label,
+                        ptr);
     b->failed = 1;
     dg_buf_cleanup(&out);
     return NULL;
@@ -112,7 +112,8 @@ bind_value(struct bind *b, const cJSON *v, const char *ptr)
 static int
 is_reference(const char *s)
 {
-    return strncmp(s, "!Import ", 8) == 0 || strncmp(s, "resolve:ssm:", 12) == 0;
+    return strncmp(s, "!Import ", 8) == 0 ||
+           strncmp(s, "resolve:ssm:", 12) == 0;
 }
 
 static cJSON *
@@ -157,9 +158,10 @@ bind_step(struct bind *b, const cJSON *res, const char *ptr, int layer_no,
             region = pv;
     }
     if (!region)
-        region = t->region_rule == RB_REGION_PRIMARY     ? b->in->primary_region
-                 : t->region_rule == RB_REGION_SECONDARY ? b->in->secondary_region
-                                                         : "global";
+        region = t->region_rule == RB_REGION_PRIMARY ? b->in->primary_region
+                 : t->region_rule == RB_REGION_SECONDARY
+                     ? b->in->secondary_region
+                     : "global";
     cJSON_AddStringToObject(step, "region", region ? region : "global");
     dg_free(owned);
     long long timeout = t->timeout_seconds;
@@ -214,8 +216,7 @@ plan_build(const struct plan_input *in, const char *label, struct plan **out,
         const cJSON *res = dg_json_arr(layer, "resources");
         for (const cJSON *r = res ? res->child : NULL; r; r = r->next, ri++) {
             char ptr[256];
-            snprintf(ptr, sizeof(ptr), "/StatePayload/%d/resources/%d", li,
-                     ri);
+            snprintf(ptr, sizeof(ptr), "/StatePayload/%d/resources/%d", li, ri);
             cJSON *step =
                 bind_step(&b, r, ptr, (int)no, ri, &mutating, &data_loss);
             if (step) {
@@ -302,8 +303,7 @@ plan_summary(const struct plan *p, struct dg_buf *b)
                 runbook_type_find(dg_json_str(s, "type"));
             rc = dg_buf_printf(b, "  %s [%s in %s] %s: %s\n",
                                dg_json_str(s, "step"), dg_json_str(s, "type"),
-                               dg_json_str(s, "region"),
-                               dg_json_str(s, "name"),
+                               dg_json_str(s, "region"), dg_json_str(s, "name"),
                                t ? t->summary : "");
         }
     }

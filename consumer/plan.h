@@ -29,13 +29,13 @@ struct plan_input {
 };
 
 struct plan {
-    char *id;           /* "plan-20260101T000035Z-1a2b3c4d" */
-    char *digest;       /* "sha256:<64 hex>" */
+    char *id;     /* "plan-20260101T000035Z-1a2b3c4d" */
+    char *digest; /* "sha256:<64 hex>" */
     char *plan_class;
-    cJSON *body;        /* the plan object (owned) */
-    char *canonical;    /* canonical JSON of body: what the digest covers */
-    int mutating;       /* any step changes something: needs approval */
-    int data_loss;      /* any step can lose data */
+    cJSON *body;     /* the plan object (owned) */
+    char *canonical; /* canonical JSON of body: what the digest covers */
+    int mutating;    /* any step changes something: needs approval */
+    int data_loss;   /* any step can lose data */
     size_t nsteps;
 };
 

@@ -30,13 +30,13 @@ enum dg_sig_state {
 
 struct dg_signal {
     enum dg_sig_source source;
-    char *name;       /* alarm name; probe name; health eventTypeCode */
-    char *region;     /* region code such as "us-east-1" */
-    char *service;    /* health: "RDS"; NULL otherwise */
-    char *arn;        /* alarm ARN or health event ARN; may be NULL */
+    char *name;    /* alarm name; probe name; health eventTypeCode */
+    char *region;  /* region code such as "us-east-1" */
+    char *service; /* health: "RDS"; NULL otherwise */
+    char *arn;     /* alarm ARN or health event ARN; may be NULL */
     enum dg_sig_state state;
-    int64_t time_ms;  /* the state's own timestamp: the policy's clock */
-    char *detail;     /* human-readable reason from the source; may be NULL */
+    int64_t time_ms; /* the state's own timestamp: the policy's clock */
+    char *detail;    /* human-readable reason from the source; may be NULL */
 };
 
 enum dg_cmd_action {
@@ -61,16 +61,16 @@ struct dg_approval_msg {
     char *token;
     char *approver;
     char *signed_at;
-    char *signature;   /* base64 Ed25519 signature */
+    char *signature; /* base64 Ed25519 signature */
     int accept_data_loss;
-    cJSON *body;       /* the whole reply object (owned), for verification */
+    cJSON *body; /* the whole reply object (owned), for verification */
 };
 
 struct dg_record {
     enum dg_rec_kind kind;
-    char *event_id;    /* dedup key ("eb:<id>", "sns:<MessageId>", ...) or NULL */
-    char *envelope;    /* "sns", "eventbridge" or NULL: how it arrived */
-    cJSON *sns;        /* the SNS envelope object (owned) when unwrapped */
+    char *event_id; /* dedup key ("eb:<id>", "sns:<MessageId>", ...) or NULL */
+    char *envelope; /* "sns", "eventbridge" or NULL: how it arrived */
+    cJSON *sns;     /* the SNS envelope object (owned) when unwrapped */
     char *reason_code; /* INVALID: short code such as "bad_json" */
     char *reason;      /* INVALID: what is wrong, naming where */
     union {

@@ -137,7 +137,8 @@ replay_run(const struct dg_config *cfg, const struct replay_opts *opts,
         fprintf(stderr, "%s: read error\n", opts->input);
         goto out;
     }
-    if (engine_checkpoint(eng, &err) != DG_OK || store_commit(st, &err) != DG_OK)
+    if (engine_checkpoint(eng, &err) != DG_OK ||
+        store_commit(st, &err) != DG_OK)
         goto fail;
     if (fflush(out) != 0) {
         fprintf(stderr, "replay: cannot write the output\n");

@@ -25,38 +25,50 @@ static const char *const p_global_target[] = {"GlobalClusterIdentifier",
                                               "DBClusterIdentifier", NULL};
 static const char *const p_none[] = {NULL};
 static const char *const p_unplanned_opt[] = {"ClusterRegion", NULL};
-static const char *const p_create_req[] = {
-    "GlobalClusterIdentifier", "DBClusterIdentifier", "DBInstanceIdentifier",
-    "DBInstanceClass", "Engine", NULL};
-static const char *const p_create_opt[] = {
-    "DBClusterName", "SourceDBClusterIdentifier", "Port",
-    "DBSubnetGroupName", "VpcSecurityGroupIds", "EngineVersion", "KmsKeyId",
-    "SourceRegion", "ClusterRegion", "BackupRetentionPeriod",
-    "MonitoringInterval", "StorageEncrypted",
-    "EnableIAMDatabaseAuthentication", "DeletionProtection",
-    "CopyTagsToSnapshot", "AutoMinorVersionUpgrade", "MonitoringRoleArn",
-    NULL};
+static const char *const p_create_req[] = {"GlobalClusterIdentifier",
+                                           "DBClusterIdentifier",
+                                           "DBInstanceIdentifier",
+                                           "DBInstanceClass",
+                                           "Engine",
+                                           NULL};
+static const char *const p_create_opt[] = {"DBClusterName",
+                                           "SourceDBClusterIdentifier",
+                                           "Port",
+                                           "DBSubnetGroupName",
+                                           "VpcSecurityGroupIds",
+                                           "EngineVersion",
+                                           "KmsKeyId",
+                                           "SourceRegion",
+                                           "ClusterRegion",
+                                           "BackupRetentionPeriod",
+                                           "MonitoringInterval",
+                                           "StorageEncrypted",
+                                           "EnableIAMDatabaseAuthentication",
+                                           "DeletionProtection",
+                                           "CopyTagsToSnapshot",
+                                           "AutoMinorVersionUpgrade",
+                                           "MonitoringRoleArn",
+                                           NULL};
 static const char *const p_promote_req[] = {"RDSInstanceIdentifier", NULL};
 static const char *const p_promote_opt[] = {"TargetClusterIdentifier",
                                             "BackupRetentionPeriod", NULL};
-static const char *const p_cache_req[] = {
-    "GlobalReplicationGroupId", "TargetRegion", "TargetReplicationGroupId",
-    NULL};
+static const char *const p_cache_req[] = {"GlobalReplicationGroupId",
+                                          "TargetRegion",
+                                          "TargetReplicationGroupId", NULL};
 static const char *const p_r53_req[] = {"HostedZoneId", "RecordName",
                                         "RecordValue", NULL};
 static const char *const p_r53_opt[] = {"RecordType", "TTL", NULL};
 static const char *const p_ecs_req[] = {"Cluster", "Service", NULL};
-static const char *const p_validate_req[] = {"GlobalClusterIdentifier",
-                                             NULL};
+static const char *const p_validate_req[] = {"GlobalClusterIdentifier", NULL};
 static const char *const p_validate_opt[] = {"DBClusterIdentifier", NULL};
 
 static const struct runbook_type catalog[] = {
-    {"PlannedFailoverAurora", p_global_target, p_none, NULL,
-     RB_REGION_PRIMARY, 1, 0, 1800,
+    {"PlannedFailoverAurora", p_global_target, p_none, NULL, RB_REGION_PRIMARY,
+     1, 0, 1800,
      "switch the Aurora global database over to the target cluster "
      "(FailoverGlobalCluster without data loss)"},
-    {"SwitchoverAurora", p_global_target, p_none, NULL, RB_REGION_PRIMARY, 1,
-     0, 1800,
+    {"SwitchoverAurora", p_global_target, p_none, NULL, RB_REGION_PRIMARY, 1, 0,
+     1800,
      "switch the Aurora global database over to the target cluster "
      "(SwitchoverGlobalCluster, no data loss)"},
     {"ManagedFailoverAurora", p_global_target, p_none, NULL,
@@ -77,16 +89,15 @@ static const struct runbook_type catalog[] = {
      RB_REGION_SECONDARY, 1, 0, 900,
      "make the target replication group the primary of the ElastiCache "
      "global datastore (FailoverGlobalReplicationGroup)"},
-    {"UpdateRoute53Record", p_r53_req, p_r53_opt, NULL, RB_REGION_GLOBAL, 1,
-     0, 300, "point a Route53 record at a new value (UPSERT, wait INSYNC)"},
-    {"RedeployEcsService", p_ecs_req, p_none, NULL, RB_REGION_SECONDARY, 1,
-     0, 900, "force a new deployment of an ECS service and wait for it"},
+    {"UpdateRoute53Record", p_r53_req, p_r53_opt, NULL, RB_REGION_GLOBAL, 1, 0,
+     300, "point a Route53 record at a new value (UPSERT, wait INSYNC)"},
+    {"RedeployEcsService", p_ecs_req, p_none, NULL, RB_REGION_SECONDARY, 1, 0,
+     900, "force a new deployment of an ECS service and wait for it"},
     {"ValidateAuroraGlobal", p_validate_req, p_validate_opt, NULL,
      RB_REGION_SECONDARY, 0, 0, 120,
      "check the global database topology (read-only)"},
-    {"AuroraStatus", p_validate_req, p_validate_opt, NULL,
-     RB_REGION_SECONDARY, 0, 0, 120,
-     "report the global database status (read-only)"},
+    {"AuroraStatus", p_validate_req, p_validate_opt, NULL, RB_REGION_SECONDARY,
+     0, 0, 120, "report the global database status (read-only)"},
     {NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -122,8 +133,7 @@ static void
 problem(struct dg_buf *errors, const char *label, const char *ptr,
         const char *msg)
 {
-    (void)dg_buf_printf(errors, "%s: %s: %s\n", label, ptr[0] ? ptr : "/",
-                        msg);
+    (void)dg_buf_printf(errors, "%s: %s: %s\n", label, ptr[0] ? ptr : "/", msg);
 }
 
 /* A short, safe rendering of a JSON value for "(got X)". */
@@ -196,8 +206,8 @@ check_string_value(const cJSON *v, const char *label, const char *ptr,
     if (bad) {
         got(v, g, sizeof(g));
         char msg[160];
-        snprintf(msg, sizeof(msg),
-                 "malformed ${variable} placeholder (got %s)", g);
+        snprintf(msg, sizeof(msg), "malformed ${variable} placeholder (got %s)",
+                 g);
         problem(errors, label, ptr, msg);
     }
     if (strncmp(s, "!Import", 7) == 0) {
@@ -270,8 +280,8 @@ check_resource(const cJSON *res, const char *label, const char *ptr,
         goto out;
     }
     for (const cJSON *c = res->child; c; c = c->next) {
-        static const char *const keys[] = {"resourceType", "resourceName",
-                                           "parameters", "region",
+        static const char *const keys[] = {"resourceType",    "resourceName",
+                                           "parameters",      "region",
                                            "timeout_seconds", NULL};
         if (!in_list(keys, c->string))
             problem(errors, label, AT(c->string), "unknown key");
@@ -305,8 +315,8 @@ check_resource(const cJSON *res, const char *label, const char *ptr,
     const cJSON *timeout =
         cJSON_GetObjectItemCaseSensitive(res, "timeout_seconds");
     long long tv;
-    if (timeout && (!dg_json_int(res, "timeout_seconds", &tv) || tv < 1 ||
-                    tv > 86400)) {
+    if (timeout &&
+        (!dg_json_int(res, "timeout_seconds", &tv) || tv < 1 || tv > 86400)) {
         got(timeout, g, sizeof(g));
         snprintf(msg, sizeof(msg),
                  "must be a whole number between 1 and 86400 (got %s)", g);
@@ -359,8 +369,7 @@ check_payload(const cJSON *payload, const char *label, const char *base,
     char g[96], msg[200];
     if (!cJSON_IsArray(payload)) {
         got(payload, g, sizeof(g));
-        snprintf(msg, sizeof(msg), "expected an array of layers (got %s)",
-                 g);
+        snprintf(msg, sizeof(msg), "expected an array of layers (got %s)", g);
         problem(errors, label, base, msg);
         return;
     }
@@ -370,8 +379,8 @@ check_payload(const cJSON *payload, const char *label, const char *base,
         return;
     }
     if (n > RB_MAX_LAYERS) {
-        snprintf(msg, sizeof(msg), "at most %d layers (got %d)",
-                 RB_MAX_LAYERS, n);
+        snprintf(msg, sizeof(msg), "at most %d layers (got %d)", RB_MAX_LAYERS,
+                 n);
         problem(errors, label, base, msg);
         return;
     }
@@ -379,8 +388,7 @@ check_payload(const cJSON *payload, const char *label, const char *base,
     int i = 0;
     struct dg_buf p;
     dg_buf_init(&p, 2048);
-    for (const cJSON *layer = payload->child; layer;
-         layer = layer->next, i++) {
+    for (const cJSON *layer = payload->child; layer; layer = layer->next, i++) {
         dg_buf_reset(&p);
         (void)dg_buf_printf(&p, "%s/%d", base, i);
         char lp[1024];

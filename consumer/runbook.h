@@ -37,8 +37,8 @@ struct runbook_type {
     const char *const *optional;
     const char *region_param; /* parameter naming the region, or NULL */
     enum runbook_region_rule region_rule;
-    int mutating;  /* 0: read-only, needs no approval */
-    int data_loss; /* 1: can lose committed data */
+    int mutating;        /* 0: read-only, needs no approval */
+    int data_loss;       /* 1: can lose committed data */
     int timeout_seconds; /* default per-step deadline */
     const char *summary; /* one line for people: what it does */
 };

@@ -94,8 +94,9 @@ exec(struct store *s, const char *sql, struct dg_err *err)
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        dg_rc r = dg_err_setc(err, rc == SQLITE_BUSY ? DG_ETRANSIENT : DG_EFATAL,
-                              "store", "store: %s", msg ? msg : "error");
+        dg_rc r =
+            dg_err_setc(err, rc == SQLITE_BUSY ? DG_ETRANSIENT : DG_EFATAL,
+                        "store", "store: %s", msg ? msg : "error");
         sqlite3_free(msg);
         return r;
     }
@@ -156,10 +157,9 @@ store_open(const char *path, enum store_sync sync, struct store **out,
 {
     *out = NULL;
     struct store *s = dg_calloc(1, sizeof(*s));
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     dg_rc r;
     if (rc != SQLITE_OK) {
         r = fail(s, rc, err, path);
@@ -232,8 +232,8 @@ static dg_rc
 run(struct store *s, sqlite3_stmt *st, struct dg_err *err, const char *what)
 {
     int rc = sqlite3_step(st);
-    dg_rc r = rc == SQLITE_DONE || rc == SQLITE_ROW ? DG_OK
-                                                     : fail(s, rc, err, what);
+    dg_rc r =
+        rc == SQLITE_DONE || rc == SQLITE_ROW ? DG_OK : fail(s, rc, err, what);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return r;
@@ -330,8 +330,7 @@ store_plan_state(struct store *s, const char *plan_id, char **state,
 long long
 store_count(struct store *s, const char *table)
 {
-    static const char *const known[] = {"messages", "decisions", "plans",
-                                        NULL};
+    static const char *const known[] = {"messages", "decisions", "plans", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++)
         ok |= strcmp(known[i], table) == 0;

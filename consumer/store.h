@@ -38,21 +38,18 @@ dg_rc store_message_seen(struct store *s, const char *id, const char *source,
 
 /* The policy's exported state (JSON text), one row. *json is NULL when
  * none was saved; caller frees with dg_free. */
-dg_rc store_policy_state_put(struct store *s, const char *json,
-                             int64_t now_ms, struct dg_err *err);
-dg_rc store_policy_state_get(struct store *s, char **json,
+dg_rc store_policy_state_put(struct store *s, const char *json, int64_t now_ms,
                              struct dg_err *err);
+dg_rc store_policy_state_get(struct store *s, char **json, struct dg_err *err);
 
 /* Appends a decision record (the replay line's JSON). */
-dg_rc store_decision_add(struct store *s, int64_t time_ms,
-                         const char *verdict, const char *json,
-                         struct dg_err *err);
+dg_rc store_decision_add(struct store *s, int64_t time_ms, const char *verdict,
+                         const char *json, struct dg_err *err);
 
 /* Inserts a plan, or updates its state when plan_id exists. */
-dg_rc store_plan_put(struct store *s, const char *plan_id,
-                     const char *digest, const char *plan_class,
-                     const char *state, const char *json, int64_t now_ms,
-                     struct dg_err *err);
+dg_rc store_plan_put(struct store *s, const char *plan_id, const char *digest,
+                     const char *plan_class, const char *state,
+                     const char *json, int64_t now_ms, struct dg_err *err);
 /* *state is NULL when the plan is unknown; caller frees. */
 dg_rc store_plan_state(struct store *s, const char *plan_id, char **state,
                        struct dg_err *err);

@@ -46,8 +46,8 @@
 #include "digest.h"
 #include "mem.h"
 
-#define ALGORITHM        "AWS4-HMAC-SHA256"
-#define TERMINATOR       "aws4_request"
+#define ALGORITHM "AWS4-HMAC-SHA256"
+#define TERMINATOR "aws4_request"
 
 static const char *const excluded_headers[] = {
     "connection",

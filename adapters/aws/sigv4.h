@@ -13,21 +13,21 @@
 #include "buf.h"
 #include "err.h"
 
-#define SIGV4_KEY_LEN      32
-#define SIGV4_SIG_HEX_LEN  64
+#define SIGV4_KEY_LEN 32
+#define SIGV4_SIG_HEX_LEN 64
 #define SIGV4_AMZ_DATE_LEN 16 /* "20150830T123600Z" */
-#define SIGV4_DATE_LEN     8  /* "20150830" */
+#define SIGV4_DATE_LEN 8      /* "20150830" */
 
 /* Bounds on untrusted sizes; exceeding one fails with DG_EINVALID. */
-#define SIGV4_MAX_PATH         4096
-#define SIGV4_MAX_QUERY        16384
+#define SIGV4_MAX_PATH 4096
+#define SIGV4_MAX_QUERY 16384
 #define SIGV4_MAX_QUERY_PARAMS 512
-#define SIGV4_MAX_HEADERS      64
-#define SIGV4_MAX_HEADER_NAME  128
+#define SIGV4_MAX_HEADERS 64
+#define SIGV4_MAX_HEADER_NAME 128
 #define SIGV4_MAX_HEADER_VALUE 8192
-#define SIGV4_MAX_CREQ         65536 /* canonical request */
-#define SIGV4_MAX_FIELD        256  /* method, region, service, access key id */
-#define SIGV4_MAX_TOKEN        4096 /* session token */
+#define SIGV4_MAX_CREQ 65536 /* canonical request */
+#define SIGV4_MAX_FIELD 256  /* method, region, service, access key id */
+#define SIGV4_MAX_TOKEN 4096 /* session token */
 
 /* Service quirks. Every service but S3 uses SIGV4_FLAGS_DEFAULT. */
 enum sigv4_flags {
@@ -44,7 +44,7 @@ enum sigv4_flags {
 };
 
 #define SIGV4_FLAGS_DEFAULT (SIGV4_NORMALIZE_PATH | SIGV4_ENCODE_PATH)
-#define SIGV4_FLAGS_S3      (SIGV4_SIGN_CONTENT_SHA256)
+#define SIGV4_FLAGS_S3 (SIGV4_SIGN_CONTENT_SHA256)
 
 /* One request header; both strings NUL-terminated. Names may repeat and
  * be in any case; values may hold folded or repeated white space. */

@@ -37,7 +37,8 @@ sign_one(const cJSON *in, cJSON *out)
     size_t n = 0;
     const cJSON *harr = dg_json_arr(in, "headers");
     const cJSON *h;
-    cJSON_ArrayForEach (h, harr) {
+    cJSON_ArrayForEach(h, harr)
+    {
         if (n == SIGV4_MAX_HEADERS + 1)
             break;
         const cJSON *nm = cJSON_GetArrayItem(h, 0);

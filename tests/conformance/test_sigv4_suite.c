@@ -26,7 +26,7 @@
 
 /* The suite has 38 case folders; none is excluded. */
 #define SUITE_EXPECTED_CASES 38
-#define SUITE_MAX_CASES      256
+#define SUITE_MAX_CASES 256
 
 static char *case_names[SUITE_MAX_CASES];
 static int n_cases;

@@ -638,7 +638,8 @@ START_TEST(test_example_model)
     ck_assert_str_eq(cfg->sinks[0].type, "sns");
     ck_assert_str_eq(cfg->topology.primary_region, "us-east-1");
     ck_assert_str_eq(cfg->topology.secondary_region, "us-west-2");
-    ck_assert_str_eq(config_variable(cfg, "global_cluster_id"), "orders-global");
+    ck_assert_str_eq(config_variable(cfg, "global_cluster_id"),
+                     "orders-global");
     ck_assert_ptr_null(config_variable(cfg, "nope"));
     ck_assert_uint_eq(cfg->policy.nsignals, 3);
     ck_assert_str_eq(cfg->policy.signals[0].alarm_name, "orders-writer-health");

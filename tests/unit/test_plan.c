@@ -14,14 +14,10 @@
 #include "testsupport.h"
 
 static const char *const library[] = {
-    "aurora-switchover.json",
-    "aurora-failover.json",
-    "aurora-detach-promote.json",
-    "aurora-failback-create-secondary.json",
-    "rds-replica-promotion.json",
-    "elasticache-failover.json",
-    "route53-flip.json",
-    "ecs-redeploy.json",
+    "aurora-switchover.json",     "aurora-failover.json",
+    "aurora-detach-promote.json", "aurora-failback-create-secondary.json",
+    "rds-replica-promotion.json", "elasticache-failover.json",
+    "route53-flip.json",          "ecs-redeploy.json",
 };
 
 static const char *
@@ -35,7 +31,8 @@ vars(const char *name, void *ctx)
         {"secondary_replication_group_id", "orders-cache-west"},
         {"hosted_zone_id", "Z123"},
         {"writer_record_name", "db.example.internal."},
-        {"secondary_writer_endpoint", "w.cluster-x.us-west-2.rds.amazonaws.com"},
+        {"secondary_writer_endpoint",
+         "w.cluster-x.us-west-2.rds.amazonaws.com"},
         {"ecs_cluster_secondary", "orders-west"},
         {"ecs_service_secondary", "orders-api"},
         {"failback_cluster_id", "orders-east-2"},
@@ -180,8 +177,8 @@ START_TEST(digest_is_canonical_and_binding)
     ck_assert_int_eq(strncmp(a->digest, "sha256:", 7), 0);
     /* canonical == canonical(parse(canonical)) */
     struct dg_err err;
-    cJSON *re = dg_json_parse(a->canonical, strlen(a->canonical), 1 << 20,
-                              64, &err);
+    cJSON *re =
+        dg_json_parse(a->canonical, strlen(a->canonical), 1 << 20, 64, &err);
     char *again = dg_json_canonical_str(re, 1 << 20);
     ck_assert_str_eq(again, a->canonical);
     dg_free(again);
@@ -276,12 +273,17 @@ END_TEST
 
 START_TEST(catalog_is_complete)
 {
-    static const char *const names[] = {
-        "PlannedFailoverAurora", "SwitchoverAurora", "ManagedFailoverAurora",
-        "UnPlannedFailoverAurora", "CreateAuroraSecondaryDBCluster",
-        "PromoteRDSReadReplica", "FailoverElastiCacheCluster",
-        "UpdateRoute53Record", "RedeployEcsService", "ValidateAuroraGlobal",
-        "AuroraStatus"};
+    static const char *const names[] = {"PlannedFailoverAurora",
+                                        "SwitchoverAurora",
+                                        "ManagedFailoverAurora",
+                                        "UnPlannedFailoverAurora",
+                                        "CreateAuroraSecondaryDBCluster",
+                                        "PromoteRDSReadReplica",
+                                        "FailoverElastiCacheCluster",
+                                        "UpdateRoute53Record",
+                                        "RedeployEcsService",
+                                        "ValidateAuroraGlobal",
+                                        "AuroraStatus"};
     size_t n = 0;
     for (const struct runbook_type *t = runbook_types(); t->name; t++)
         n++;

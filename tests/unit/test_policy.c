@@ -25,13 +25,22 @@
 
 /* The configured signals; a scenario picks some by letter. */
 static const struct cfg_signal all_signals[] = {
-    {.name = "A", .source = "cloudwatch", .alarm_name = "a-alarm",
+    {.name = "A",
+     .source = "cloudwatch",
+     .alarm_name = "a-alarm",
      .region = "us-east-1"},
-    {.name = "B", .source = "cloudwatch", .alarm_name = "b-alarm",
+    {.name = "B",
+     .source = "cloudwatch",
+     .alarm_name = "b-alarm",
      .region = "us-east-1"},
-    {.name = "H", .source = "aws.health", .service = "RDS",
-     .region = "us-east-1", .unreachable = 1},
-    {.name = "P", .source = "probe", .probe = "primary-writer",
+    {.name = "H",
+     .source = "aws.health",
+     .service = "RDS",
+     .region = "us-east-1",
+     .unreachable = 1},
+    {.name = "P",
+     .source = "probe",
+     .probe = "primary-writer",
      .unreachable = 1},
 };
 
@@ -52,10 +61,22 @@ struct step {
 #define OK_ DG_STATE_OK
 #define AL DG_STATE_ALARM
 #define IN DG_STATE_INSUFFICIENT
-#define OBS(s, st, t) {'o', s, st, t, POLICY_APPLIED}
-#define OBSR(s, st, t, r) {'o', s, st, t, r}
-#define ADV(t) {'a', 0, 0, t, 0}
-#define END {0, 0, 0, 0, 0}
+#define OBS(s, st, t)                                                          \
+    {                                                                          \
+        'o', s, st, t, POLICY_APPLIED                                          \
+    }
+#define OBSR(s, st, t, r)                                                      \
+    {                                                                          \
+        'o', s, st, t, r                                                       \
+    }
+#define ADV(t)                                                                 \
+    {                                                                          \
+        'a', 0, 0, t, 0                                                        \
+    }
+#define END                                                                    \
+    {                                                                          \
+        0, 0, 0, 0, 0                                                          \
+    }
 
 struct scenario {
     const char *name;
@@ -65,7 +86,10 @@ struct scenario {
 };
 
 /* quorum 1, sustain 30 s, recover 60 s, cooldown 600 s. */
-#define Q1 {"A", 1, 30, 60, 600, CFG_INSUFFICIENT_IGNORE}
+#define Q1                                                                     \
+    {                                                                          \
+        "A", 1, 30, 60, 600, CFG_INSUFFICIENT_IGNORE                           \
+    }
 
 static const struct scenario scenarios[] = {
     {"sustain 29.999 s is not enough", Q1,
@@ -81,11 +105,13 @@ static const struct scenario scenarios[] = {
     {"proposal at the exact instant though the next signal is late", Q1,
      (const struct step[]){OBS('A', AL, 0), OBS('A', OK_, 600000), END},
      "hold@0[A] propose@30000/planned[A] hold@600000[]"},
-    {"quorum 2, alarms 5 s apart, 40 s", {"AB", 2, 30, 300, 3600, 0},
+    {"quorum 2, alarms 5 s apart, 40 s",
+     {"AB", 2, 30, 300, 3600, 0},
      (const struct step[]){OBS('A', AL, 0), OBS('B', AL, 5000), ADV(45000),
                            END},
      "hold@0[A] hold@5000[A,B] propose@35000/planned[A,B]"},
-    {"quorum not met", {"AB", 2, 30, 300, 3600, 0},
+    {"quorum not met",
+     {"AB", 2, 30, 300, 3600, 0},
      (const struct step[]){OBS('A', AL, 0), ADV(3600000), END},
      "hold@0[A]"},
     {"flip back to OK restarts the window", Q1,
@@ -94,19 +120,15 @@ static const struct scenario scenarios[] = {
      "hold@0[A] hold@20000[] hold@25000[A] propose@55000/planned[A]"},
     {"older state ignored", Q1,
      (const struct step[]){OBS('A', AL, 10000),
-                           OBSR('A', OK_, 5000, POLICY_STALE), ADV(90000),
-                           END},
+                           OBSR('A', OK_, 5000, POLICY_STALE), ADV(90000), END},
      "hold@10000[A] propose@40000/planned[A]"},
     {"same time, same state: unchanged", Q1,
-     (const struct step[]){OBS('A', AL, 0),
-                           OBSR('A', AL, 0, POLICY_UNCHANGED),
+     (const struct step[]){OBS('A', AL, 0), OBSR('A', AL, 0, POLICY_UNCHANGED),
                            OBSR('A', AL, 10000, POLICY_UNCHANGED),
-                           OBSR('A', OK_, 5000, POLICY_STALE), ADV(20000),
-                           END},
+                           OBSR('A', OK_, 5000, POLICY_STALE), ADV(20000), END},
      "hold@0[A]"},
     {"same time, other state: latest arrival wins", Q1,
-     (const struct step[]){OBS('A', AL, 0), OBS('A', OK_, 0), ADV(90000),
-                           END},
+     (const struct step[]){OBS('A', AL, 0), OBS('A', OK_, 0), ADV(90000), END},
      "hold@0[A] hold@0[]"},
     {"insufficient data ignored", Q1,
      (const struct step[]){OBS('A', IN, 0), ADV(900000), END}, ""},
@@ -114,27 +136,29 @@ static const struct scenario scenarios[] = {
      (const struct step[]){OBS('A', AL, 0), OBS('A', IN, 10000), ADV(90000),
                            END},
      "hold@0[A] hold@10000[]"},
-    {"insufficient data failing", {"A", 1, 30, 60, 600, 1},
+    {"insufficient data failing",
+     {"A", 1, 30, 60, 600, 1},
      (const struct step[]){OBS('A', IN, 0), OBS('A', AL, 20000), ADV(90000),
                            END},
      "hold@0[A] propose@30000/planned[A]"},
-    {"unreachable probe: unplanned", {"AP", 2, 30, 60, 600, 0},
+    {"unreachable probe: unplanned",
+     {"AP", 2, 30, 60, 600, 0},
      (const struct step[]){OBS('A', AL, 0), OBS('P', AL, 1000), ADV(90000),
                            END},
      "hold@0[A] hold@1000[A,P] propose@31000/unplanned[A,P]"},
-    {"unreachable health event: unplanned", {"AH", 1, 30, 60, 600, 0},
+    {"unreachable health event: unplanned",
+     {"AH", 1, 30, 60, 600, 0},
      (const struct step[]){OBS('H', AL, 0), ADV(90000), END},
      "hold@0[H] propose@30000/unplanned[H]"},
-    {"unreachable signal not failing: planned", {"AP", 1, 30, 60, 600, 0},
-     (const struct step[]){OBS('P', OK_, 0), OBS('A', AL, 0), ADV(90000),
-                           END},
+    {"unreachable signal not failing: planned",
+     {"AP", 1, 30, 60, 600, 0},
+     (const struct step[]){OBS('P', OK_, 0), OBS('A', AL, 0), ADV(90000), END},
      "hold@0[A] propose@30000/planned[A]"},
     {"cooldown: suppress once, then propose", Q1,
-     (const struct step[]){OBS('A', AL, 0), OBS('A', OK_, 40000),
-                           OBS('A', AL, 200000), OBS('A', OK_, 300000),
-                           OBS('A', AL, 301000), ADV(900000),
-                           OBS('A', OK_, 900000), OBS('A', AL, 1000000),
-                           ADV(2000000), END},
+     (const struct step[]){
+         OBS('A', AL, 0), OBS('A', OK_, 40000), OBS('A', AL, 200000),
+         OBS('A', OK_, 300000), OBS('A', AL, 301000), ADV(900000),
+         OBS('A', OK_, 900000), OBS('A', AL, 1000000), ADV(2000000), END},
      "hold@0[A] propose@30000/planned[A] hold@40000[] recovered@100000[] "
      "hold@200000[A] suppress@230000/planned[A] hold@300000[] "
      "hold@301000[A] propose@630000/planned[A] hold@900000[] "
@@ -150,15 +174,16 @@ static const struct scenario scenarios[] = {
      "hold@0[A] propose@30000/planned[A] hold@40000[] hold@99999[A] "
      "hold@100000[] recovered@160000[]"},
     {"insufficient data (ignored) blocks recovery", Q1,
-     (const struct step[]){OBS('A', AL, 0), OBS('A', IN, 40000),
-                           ADV(500000), OBS('A', OK_, 500000), ADV(900000),
-                           END},
+     (const struct step[]){OBS('A', AL, 0), OBS('A', IN, 40000), ADV(500000),
+                           OBS('A', OK_, 500000), ADV(900000), END},
      "hold@0[A] propose@30000/planned[A] hold@40000[] recovered@560000[]"},
-    {"never-seen signals count as OK", {"AB", 1, 30, 60, 600, 0},
-     (const struct step[]){OBS('A', AL, 0), OBS('A', OK_, 40000),
-                           ADV(900000), END},
+    {"never-seen signals count as OK",
+     {"AB", 1, 30, 60, 600, 0},
+     (const struct step[]){OBS('A', AL, 0), OBS('A', OK_, 40000), ADV(900000),
+                           END},
      "hold@0[A] propose@30000/planned[A] hold@40000[] recovered@100000[]"},
-    {"recovery needs all signals OK", {"AB", 1, 30, 60, 600, 0},
+    {"recovery needs all signals OK",
+     {"AB", 1, 30, 60, 600, 0},
      (const struct step[]){OBS('A', AL, 0), OBS('B', AL, 10000),
                            OBS('A', OK_, 40000), OBS('B', OK_, 70000),
                            ADV(900000), END},
@@ -166,10 +191,10 @@ static const struct scenario scenarios[] = {
      "hold@70000[] recovered@130000[]"},
     {"unmatched signal changes nothing", Q1,
      (const struct step[]){OBSR('B', AL, 0, POLICY_UNMATCHED),
-                           OBSR('H', AL, 0, POLICY_UNMATCHED), ADV(90000),
-                           END},
+                           OBSR('H', AL, 0, POLICY_UNMATCHED), ADV(90000), END},
      ""},
-    {"fractional durations", {"AB", 2, 30, 60, 600, 0},
+    {"fractional durations",
+     {"AB", 2, 30, 60, 600, 0},
      (const struct step[]){OBS('A', AL, 0), OBS('B', AL, 12345), END},
      "hold@0[A] hold@12345[A,B]"},
 };
@@ -202,8 +227,8 @@ make_conf(const struct pconf *pc)
 static struct dg_signal
 make_signal(char which, enum dg_sig_state st, int64_t t)
 {
-    struct dg_signal s = {.state = st, .time_ms = T0 + t,
-                          .region = "us-east-1"};
+    struct dg_signal s = {
+        .state = st, .time_ms = T0 + t, .region = "us-east-1"};
     switch (which) {
     case 'A':
         s.source = DG_SRC_CLOUDWATCH;
@@ -367,59 +392,96 @@ struct match_case {
     int want;
 };
 
-#define CW_SIG(n, r) {.source = DG_SRC_CLOUDWATCH, .name = n, .region = r}
-#define HE_SIG(code, svc, r)                                                  \
-    {.source = DG_SRC_HEALTH, .name = code, .service = svc, .region = r}
-#define PR_SIG(n, r) {.source = DG_SRC_PROBE, .name = n, .region = r}
+#define CW_SIG(n, r)                                                           \
+    {                                                                          \
+        .source = DG_SRC_CLOUDWATCH, .name = n, .region = r                    \
+    }
+#define HE_SIG(code, svc, r)                                                   \
+    {                                                                          \
+        .source = DG_SRC_HEALTH, .name = code, .service = svc, .region = r     \
+    }
+#define PR_SIG(n, r)                                                           \
+    {                                                                          \
+        .source = DG_SRC_PROBE, .name = n, .region = r                         \
+    }
 
 static const struct match_case match_cases[] = {
-    {"alarm name equal", {.name = "x", .source = "cloudwatch",
-                          .alarm_name = "w"},
-     CW_SIG("w", "us-east-1"), 1},
-    {"alarm name differs", {.name = "x", .source = "cloudwatch",
-                            .alarm_name = "w"},
-     CW_SIG("v", "us-east-1"), 0},
-    {"alarm name NULL matches any", {.name = "x", .source = "cloudwatch"},
-     CW_SIG("v", "us-east-1"), 1},
-    {"region equal", {.name = "x", .source = "cloudwatch",
-                      .region = "us-east-1"},
-     CW_SIG("w", "us-east-1"), 1},
-    {"region differs", {.name = "x", .source = "cloudwatch",
-                        .alarm_name = "w", .region = "us-east-1"},
-     CW_SIG("w", "us-west-2"), 0},
-    {"region wanted, signal has none", {.name = "x", .source = "cloudwatch",
-                                        .region = "us-east-1"},
-     CW_SIG("w", NULL), 0},
-    {"source differs", {.name = "x", .source = "probe", .probe = "w"},
-     CW_SIG("w", "us-east-1"), 0},
-    {"unknown source", {.name = "x", .source = "sqs"},
-     CW_SIG("w", "us-east-1"), 0},
-    {"health service equal", {.name = "x", .source = "aws.health",
-                              .service = "RDS"},
-     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "us-east-1"), 1},
-    {"health service differs", {.name = "x", .source = "aws.health",
-                                .service = "RDS"},
-     HE_SIG("AWS_EC2_OPERATIONAL_ISSUE", "EC2", "us-east-1"), 0},
-    {"health event type equal", {.name = "x", .source = "aws.health",
-                                 .event_type = "AWS_RDS_OPERATIONAL_ISSUE"},
-     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "us-east-1"), 1},
-    {"health event type differs", {.name = "x", .source = "aws.health",
-                                   .event_type = "AWS_RDS_MAINTENANCE"},
-     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "us-east-1"), 0},
-    {"health region differs", {.name = "x", .source = "aws.health",
-                               .service = "RDS", .region = "us-east-1"},
-     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "eu-west-1"), 0},
-    {"probe name equal", {.name = "x", .source = "probe", .probe = "pw"},
-     PR_SIG("pw", "us-east-1"), 1},
-    {"probe name differs", {.name = "x", .source = "probe", .probe = "pw"},
-     PR_SIG("other", "us-east-1"), 0},
-    {"probe region", {.name = "x", .source = "probe", .probe = "pw",
-                      .region = "us-east-1"},
-     PR_SIG("pw", "us-west-2"), 0},
-    {"field of another source never matches", {.name = "x",
-                                               .source = "probe",
-                                               .alarm_name = "pw"},
-     PR_SIG("pw", "us-east-1"), 0},
+    {"alarm name equal",
+     {.name = "x", .source = "cloudwatch", .alarm_name = "w"},
+     CW_SIG("w", "us-east-1"),
+     1},
+    {"alarm name differs",
+     {.name = "x", .source = "cloudwatch", .alarm_name = "w"},
+     CW_SIG("v", "us-east-1"),
+     0},
+    {"alarm name NULL matches any",
+     {.name = "x", .source = "cloudwatch"},
+     CW_SIG("v", "us-east-1"),
+     1},
+    {"region equal",
+     {.name = "x", .source = "cloudwatch", .region = "us-east-1"},
+     CW_SIG("w", "us-east-1"),
+     1},
+    {"region differs",
+     {.name = "x",
+      .source = "cloudwatch",
+      .alarm_name = "w",
+      .region = "us-east-1"},
+     CW_SIG("w", "us-west-2"),
+     0},
+    {"region wanted, signal has none",
+     {.name = "x", .source = "cloudwatch", .region = "us-east-1"},
+     CW_SIG("w", NULL),
+     0},
+    {"source differs",
+     {.name = "x", .source = "probe", .probe = "w"},
+     CW_SIG("w", "us-east-1"),
+     0},
+    {"unknown source",
+     {.name = "x", .source = "sqs"},
+     CW_SIG("w", "us-east-1"),
+     0},
+    {"health service equal",
+     {.name = "x", .source = "aws.health", .service = "RDS"},
+     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "us-east-1"),
+     1},
+    {"health service differs",
+     {.name = "x", .source = "aws.health", .service = "RDS"},
+     HE_SIG("AWS_EC2_OPERATIONAL_ISSUE", "EC2", "us-east-1"),
+     0},
+    {"health event type equal",
+     {.name = "x",
+      .source = "aws.health",
+      .event_type = "AWS_RDS_OPERATIONAL_ISSUE"},
+     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "us-east-1"),
+     1},
+    {"health event type differs",
+     {.name = "x", .source = "aws.health", .event_type = "AWS_RDS_MAINTENANCE"},
+     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "us-east-1"),
+     0},
+    {"health region differs",
+     {.name = "x",
+      .source = "aws.health",
+      .service = "RDS",
+      .region = "us-east-1"},
+     HE_SIG("AWS_RDS_OPERATIONAL_ISSUE", "RDS", "eu-west-1"),
+     0},
+    {"probe name equal",
+     {.name = "x", .source = "probe", .probe = "pw"},
+     PR_SIG("pw", "us-east-1"),
+     1},
+    {"probe name differs",
+     {.name = "x", .source = "probe", .probe = "pw"},
+     PR_SIG("other", "us-east-1"),
+     0},
+    {"probe region",
+     {.name = "x", .source = "probe", .probe = "pw", .region = "us-east-1"},
+     PR_SIG("pw", "us-west-2"),
+     0},
+    {"field of another source never matches",
+     {.name = "x", .source = "probe", .alarm_name = "pw"},
+     PR_SIG("pw", "us-east-1"),
+     0},
 };
 
 #define NMATCH ((int)(sizeof(match_cases) / sizeof(match_cases[0])))
@@ -428,8 +490,8 @@ START_TEST(test_match)
 {
     const struct match_case *mc = &match_cases[_i];
     struct cfg_signal cs = mc->cs;
-    struct cfg_policy conf = {.signals = &cs, .nsignals = 1, .quorum = 1,
-                              .sustain_seconds = 30};
+    struct cfg_policy conf = {
+        .signals = &cs, .nsignals = 1, .quorum = 1, .sustain_seconds = 30};
     struct policy *p = policy_new(&conf);
     struct policy_decisions out = {0};
     struct dg_signal s = mc->sig;
@@ -450,12 +512,13 @@ START_TEST(test_match_several)
 {
     struct cfg_signal cs[] = {
         {.name = "by-name", .source = "cloudwatch", .alarm_name = "a-alarm"},
-        {.name = "any-in-region", .source = "cloudwatch",
+        {.name = "any-in-region",
+         .source = "cloudwatch",
          .region = "us-east-1"},
         {.name = "other", .source = "cloudwatch", .alarm_name = "b-alarm"},
     };
-    struct cfg_policy conf = {.signals = cs, .nsignals = 3, .quorum = 2,
-                              .sustain_seconds = 30};
+    struct cfg_policy conf = {
+        .signals = cs, .nsignals = 3, .quorum = 2, .sustain_seconds = 30};
     struct policy *p = policy_new(&conf);
     struct policy_decisions out = {0};
     struct dg_signal s = make_signal('A', DG_STATE_ALARM, 0);
@@ -502,22 +565,28 @@ static const struct reason_case reason_cases[] = {
     {4, 1, "quorum not met: 0 of 2 signals sustained (2 failing)"},
     {5, 0, "quorum not met: 0 of 2 signals sustained (1 failing)"},
     {0, 1, "no signals failing"},
-    {13, 2, "P failing since 2026-01-01T00:00:01.000Z (30 s >= 30 s "
-            "sustain; unreachable: primary writer not reachable)"},
+    {13, 2,
+     "P failing since 2026-01-01T00:00:01.000Z (30 s >= 30 s "
+     "sustain; unreachable: primary writer not reachable)"},
     {13, 2, "unplanned: P marks the primary unreachable"},
-    {16, 5, "cooldown: last plan proposed at 2026-01-01T00:00:30.000Z, "
-            "next allowed at 2026-01-01T00:10:30.000Z"},
+    {16, 5,
+     "cooldown: last plan proposed at 2026-01-01T00:00:30.000Z, "
+     "next allowed at 2026-01-01T00:10:30.000Z"},
     {16, 3, "all signals OK for 60 s since 2026-01-01T00:00:40.000Z"},
     {16, 3, "cooldown: next plan allowed at 2026-01-01T00:10:30.000Z"},
-    {16, 2, "plan proposed at 2026-01-01T00:00:30.000Z: awaiting recovery "
-            "(all signals OK for 60 s)"},
-    {12, 0, "A failing since 2026-01-01T00:00:00.000Z (0 s < 30 s sustain; "
-            "insufficient data counts as failing)"},
-    {19, 2, "A has insufficient data at 2026-01-01T00:00:40.000Z (neither "
-            "failing nor OK)"},
+    {16, 2,
+     "plan proposed at 2026-01-01T00:00:30.000Z: awaiting recovery "
+     "(all signals OK for 60 s)"},
+    {12, 0,
+     "A failing since 2026-01-01T00:00:00.000Z (0 s < 30 s sustain; "
+     "insufficient data counts as failing)"},
+    {19, 2,
+     "A has insufficient data at 2026-01-01T00:00:40.000Z (neither "
+     "failing nor OK)"},
     {0, 0, "A failing since 2026-01-01T00:00:00.000Z (0 s < 30 s sustain)"},
-    {23, 1, "A failing since 2026-01-01T00:00:00.000Z (12.345 s < 30 s "
-            "sustain)"},
+    {23, 1,
+     "A failing since 2026-01-01T00:00:00.000Z (12.345 s < 30 s "
+     "sustain)"},
 };
 
 #define NREASON ((int)(sizeof(reason_cases) / sizeof(reason_cases[0])))
@@ -548,7 +617,7 @@ END_TEST
  * at most one HOLD per change of the failing set. */
 START_TEST(test_flap)
 {
-    struct pconf pc = {_i == 0 ? "AB" : "A", _i == 0 ? 2 : 1, 30, 300, 3600,
+    struct pconf pc = {_i == 0 ? "AB" : "A",   _i == 0 ? 2 : 1, 30, 300, 3600,
                        CFG_INSUFFICIENT_IGNORE};
     struct cfg_policy conf = make_conf(&pc);
     struct policy *p = policy_new(&conf);
@@ -560,8 +629,7 @@ START_TEST(test_flap)
         changes++;
     }
     for (int64_t t = 0; t < 600000; t += 1000) {
-        enum dg_sig_state st =
-            (t / 1000) % 2 ? DG_STATE_OK : DG_STATE_ALARM;
+        enum dg_sig_state st = (t / 1000) % 2 ? DG_STATE_OK : DG_STATE_ALARM;
         struct dg_signal a = make_signal('A', st, t);
         ck_assert_int_eq(policy_observe(p, &a, &out), POLICY_APPLIED);
         changes++;
@@ -674,8 +742,7 @@ START_TEST(test_state_load_invalid)
     ck_assert_ptr_nonnull(bad);
     dg_err_clear(&err);
     ck_assert_int_eq(policy_state_load(p, bad, &err), DG_EINVALID);
-    ck_assert_msg(strncmp(err.msg, "policy state: ", 14) == 0, "%s",
-                  err.msg);
+    ck_assert_msg(strncmp(err.msg, "policy state: ", 14) == 0, "%s", err.msg);
     cJSON *after = policy_state_json(p);
     ck_assert(cJSON_Compare(before, after, 1));
     cJSON_Delete(before);
@@ -698,14 +765,13 @@ START_TEST(test_state_json_content)
         run_step(p, &sc->steps[i], &out);
     cJSON *st = policy_state_json(p);
     char *text = cJSON_PrintUnformatted(st);
-    ck_assert_str_eq(text,
-                     "{\"version\":1,\"clock_ms\":1767225640000,"
-                     "\"proposed_ms\":1767225630000,"
-                     "\"awaiting_recovery\":true,\"suppressed\":false,"
-                     "\"last_failing\":[],\"signals\":[{\"name\":\"A\","
-                     "\"state\":\"OK\",\"state_ms\":1767225640000,"
-                     "\"failing_since_ms\":null,"
-                     "\"ok_since_ms\":1767225640000}]}");
+    ck_assert_str_eq(text, "{\"version\":1,\"clock_ms\":1767225640000,"
+                           "\"proposed_ms\":1767225630000,"
+                           "\"awaiting_recovery\":true,\"suppressed\":false,"
+                           "\"last_failing\":[],\"signals\":[{\"name\":\"A\","
+                           "\"state\":\"OK\",\"state_ms\":1767225640000,"
+                           "\"failing_since_ms\":null,"
+                           "\"ok_since_ms\":1767225640000}]}");
     cJSON_free(text);
     cJSON_Delete(st);
     policy_decisions_cleanup(&out);

@@ -14,7 +14,7 @@
 #include "sigv4.h"
 #include "testsupport.h"
 
-#define EMPTY_SHA256 \
+#define EMPTY_SHA256                                                           \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct str_case {

@@ -144,9 +144,8 @@ START_TEST(unopenable_path_is_an_error)
     struct store *s = NULL;
     struct dg_err err;
     dg_err_clear(&err);
-    ck_assert_int_ne(store_open("/nonexistent-dir/x.db", STORE_SYNC_FULL, &s,
-                                &err),
-                     DG_OK);
+    ck_assert_int_ne(
+        store_open("/nonexistent-dir/x.db", STORE_SYNC_FULL, &s, &err), DG_OK);
     ck_assert_ptr_null(s);
     ck_assert_int_gt(strlen(err.msg), 0);
 }
