@@ -87,10 +87,18 @@ class SandboxTest(unittest.TestCase):
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
                  for d, extra in ((cls.a, []), (cls.b, ["--verify-signatures"]))]
         cls.start_output = {}
-        for d, p in procs:
-            out, err = p.communicate(timeout=120)
-            cls.started.append(d)
-            cls.start_output[d] = (p.returncode, out, err)
+        cls.started = [d for d, _ in procs]
+        try:
+            for d, p in procs:
+                out, err = p.communicate(timeout=120)
+                cls.start_output[d] = (p.returncode, out, err)
+        except BaseException:
+            for d, p in procs:
+                if p.poll() is None:
+                    p.terminate()
+                    p.wait(30)
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -118,6 +126,9 @@ class SandboxTest(unittest.TestCase):
                       "SANDBOX_SIM_URL", "SANDBOX_MOTO_URL"):
                 self.assertTrue(env.get(k), k)
             self.assertEqual(env["AWS_REGION"], "us-west-2")
+            # queue URLs point at the endpoint drgate uses (the proxy when signatures are checked)
+            for k in ("DRGATE_QUEUE_URL", "DRGATE_DLQ_URL", "DRGATE_EVENTS_QUEUE_URL", "DRGATE_APPROVALS_QUEUE_URL"):
+                self.assertTrue(env[k].startswith(env["AWS_ENDPOINT_URL"] + "/"), k)
             self.assertTrue(env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:"))
             with open(env["DRGATE_CONFIG"]) as f:
                 cfg = json.load(f)

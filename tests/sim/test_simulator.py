@@ -459,6 +459,9 @@ class CallCountTest(SimTestCase):
         with self.assertRaises(ClientError):  # refused, still counted
             self.rds_w.failover_global_cluster(GlobalClusterIdentifier="orders-global",
                                                TargetDbClusterIdentifier=WEST_ARN, AllowDataLoss=True)
+        with self.assertRaises(ClientError):  # by name, from its region: same target
+            self.rds_w.failover_global_cluster(GlobalClusterIdentifier="orders-global",
+                                               TargetDbClusterIdentifier="orders-west", AllowDataLoss=True)
         self.ec_w.failover_global_replication_group(GlobalReplicationGroupId="ldgnf-orders-cache",
                                                     PrimaryRegion=WEST, PrimaryReplicationGroupId="orders-cache-west")
         self.rds_e.create_db_instance(DBInstanceIdentifier="i-2", DBClusterIdentifier="orders-east",
@@ -469,13 +472,13 @@ class CallCountTest(SimTestCase):
                                           DBInstanceClass="db.r6g.large", Engine="aurora-postgresql")
         calls = self.sim.ctl("/_sim/calls")
         self.assertEqual(calls, {
-            "FailoverGlobalCluster": {"orders-global->" + WEST_ARN: 2},
+            "FailoverGlobalCluster": {"orders-global->" + WEST_ARN: 3},
             "FailoverGlobalReplicationGroup": {"ldgnf-orders-cache->us-west-2/orders-cache-west": 1},
             "CreateDBInstance": {"us-east-1/i-2": 1},
         })
         log = self.sim.ctl("/_sim/calls/log")
         self.assertEqual([e["outcome"] for e in log["log"]],
-                         ["ok", "InvalidGlobalClusterStateFault", "ok", "ok"])
+                         ["ok", "InvalidGlobalClusterStateFault", "InvalidGlobalClusterStateFault", "ok", "ok"])
         self.assertGreaterEqual(log["dropped"].get(EAST, 0), 1)
         self.sim.ctl("/_sim/calls/reset", {})
         self.assertEqual(self.sim.ctl("/_sim/calls"), {})

@@ -52,9 +52,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def _handle(self):
-        if self.headers.get("Expect", "").lower() == "100-continue":
-            self.send_response_only(100)
-            self.end_headers()
+        # (BaseHTTPRequestHandler has already answered "Expect: 100-continue")
         body = self._read_body()
         path = self.path
         if not urllib.parse.urlsplit(path).path.startswith("/moto-api"):

@@ -5,6 +5,7 @@ path and query, the signed headers, the body) with the secret that belongs to
 the access key id, and compared with the one the client sent.
 """
 
+import hashlib
 import hmac
 import re
 
@@ -53,6 +54,11 @@ def verify(method, path, headers, body, secrets, scheme="http"):
     secret = secrets.get(access_key)
     if secret is None:
         return 403, "InvalidClientTokenId", "The security token included in the request is invalid."
+    declared = (hdrs.get("x-amz-content-sha256") or [None])[0]
+    if declared and declared != "UNSIGNED-PAYLOAD" and \
+            declared.lower() != hashlib.sha256(body or b"").hexdigest():
+        return 400, "XAmzContentSHA256Mismatch", \
+            "The provided 'x-amz-content-sha256' header does not match what was computed."
     signed = m.group("signed").split(";")
     amz_date = (hdrs.get("x-amz-date") or [None])[0]
     if not amz_date:

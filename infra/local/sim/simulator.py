@@ -808,11 +808,16 @@ class ElastiCache:
         return result
 
 
-def call_target(service, action, p, region):
+def call_target(st, action, p, region):
+    def arn(ident):
+        try:
+            return st.find_cluster(ident, region)["arn"] if ident else ""
+        except AwsError:
+            return ident
     if action in ("FailoverGlobalCluster", "SwitchoverGlobalCluster"):
-        return "%s->%s" % (p.get("GlobalClusterIdentifier", ""), p.get("TargetDbClusterIdentifier", ""))
+        return "%s->%s" % (p.get("GlobalClusterIdentifier", ""), arn(p.get("TargetDbClusterIdentifier", "")))
     if action == "RemoveFromGlobalCluster":
-        return "%s->%s" % (p.get("GlobalClusterIdentifier", ""), p.get("DbClusterIdentifier", ""))
+        return "%s->%s" % (p.get("GlobalClusterIdentifier", ""), arn(p.get("DbClusterIdentifier", "")))
     if action == "FailoverGlobalReplicationGroup":
         return "%s->%s/%s" % (p.get("GlobalReplicationGroupId", ""), p.get("PrimaryRegion", ""),
                               p.get("PrimaryReplicationGroupId", ""))
@@ -1014,7 +1019,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 reply = None
                 err = e
             if mutating:
-                st.count(action, call_target(service, action, params, region), region, outcome)
+                st.count(action, call_target(st, action, params, region), region, outcome)
         if reply is None:
             return self._aws_error(service, err, request_id)
         self._send(200, reply, extra={"request_id": request_id})
