@@ -298,6 +298,22 @@ class SandboxTest(unittest.TestCase):
                 call(self.aws(env, service, EAST if service == "route53" else WEST, secret=bad))
             code, status = error_code(cm.exception)
             self.assertEqual((code, status), ("SignatureDoesNotMatch", 403), service)
+        # a signer other than botocore (curl --aws-sigv4) is accepted too, large bodies included
+        curl = shutil.which("curl")
+        if curl:
+            def signed(user, service, region, url, *extra):
+                return subprocess.run([curl, "-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4",
+                                       "aws:amz:%s:%s" % (region, service), "--user", user] + list(extra) + [url],
+                                      capture_output=True, text=True, timeout=30).stdout
+            good = "%s:%s" % (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+            self.assertEqual(signed(good, "rds", WEST, env["AWS_ENDPOINT_URL_RDS"] + "/",
+                                    "-d", "Action=DescribeGlobalClusters&Version=2014-10-31"), "200")
+            self.assertEqual(signed(good, "route53", EAST, env["AWS_ENDPOINT_URL"] + "/2013-04-01/hostedzone"), "200")
+            self.assertEqual(signed(good, "sqs", WEST, env["AWS_ENDPOINT_URL"] + "/",
+                                    "-d", "Action=SendMessage&Version=2012-11-05&QueueUrl=" + env["DRGATE_DLQ_URL"],
+                                    "-d", "MessageBody=" + "x" * 5000), "200")
+            self.assertEqual(signed(good.split(":")[0] + ":wrong", "rds", WEST, env["AWS_ENDPOINT_URL_RDS"] + "/",
+                                    "-d", "Action=DescribeGlobalClusters&Version=2014-10-31"), "403")
         # the plain sandbox does not check
         self.aws(self.env_a, "rds", secret=bad).describe_global_clusters()
 
