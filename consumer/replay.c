@@ -34,6 +34,45 @@ emit_line(const cJSON *line, void *ctx)
     }
 }
 
+struct reader {
+    struct engine *eng;
+    struct store *st;
+    struct dg_err *err;
+    char *line;
+    size_t cap, len, lineno, pending, batch;
+    int too_long;
+};
+
+/* Processes the line gathered so far (every line counts toward the line
+ * number; blank ones, white space only, are skipped) and commits every
+ * batch lines. */
+static dg_rc
+reader_line(struct reader *r)
+{
+    r->lineno++;
+    dg_rc rc = DG_OK;
+    size_t i = 0;
+    while (i < r->len &&
+           (r->line[i] == ' ' || r->line[i] == '\t' || r->line[i] == '\r'))
+        i++;
+    if (i < r->len || r->too_long) {
+        char origin[48];
+        snprintf(origin, sizeof(origin), "line %zu", r->lineno);
+        /* An oversized line is passed on cut just past the limit so the
+         * decoder refuses it as too_large. */
+        rc = engine_process(r->eng, r->line, r->len, "file", origin, 0, r->err);
+        if (rc == DG_OK && ++r->pending >= r->batch) {
+            r->pending = 0;
+            if ((rc = engine_checkpoint(r->eng, r->err)) == DG_OK &&
+                (rc = store_commit(r->st, r->err)) == DG_OK)
+                rc = store_begin(r->st, r->err);
+        }
+    }
+    r->len = 0;
+    r->too_long = 0;
+    return rc;
+}
+
 static void
 remove_store(const char *path)
 {
@@ -95,44 +134,39 @@ replay_run(const struct dg_config *cfg, const struct replay_opts *opts,
     }
     dg_buf_cleanup(&errors);
 
-    /* Bounded line reader. */
-    size_t cap = DG_JSON_MAX_MESSAGE + 2, len = 0, lineno = 0, pending = 0;
-    line = dg_malloc(cap);
-    int c, too_long = 0;
+    /* Bounded line reader over fread chunks. */
+    struct reader r = {.eng = eng, .st = st, .batch = batch, .err = &err};
+    r.cap = DG_JSON_MAX_MESSAGE + 2;
+    line = dg_malloc(r.cap);
+    r.line = line;
     if (store_begin(st, &err) != DG_OK)
         goto fail;
-    for (;;) {
-        c = getc(in);
-        if (c != EOF && c != '\n') {
-            if (len < cap - 1)
-                line[len++] = (char)c;
-            else
-                too_long = 1;
-            continue;
-        }
-        if (len > 0 || too_long) {
-            lineno++;
-            char origin[48];
-            snprintf(origin, sizeof(origin), "line %zu", lineno);
-            /* An oversized line is passed on truncated past the limit so
-             * the decoder refuses it as too_large. */
-            dg_rc rc = engine_process(eng, line, too_long ? cap - 1 : len,
-                                      "file", origin, 0, &err);
-            if (rc != DG_OK)
-                goto fail;
-            if (++pending >= batch) {
-                if (engine_checkpoint(eng, &err) != DG_OK ||
-                    store_commit(st, &err) != DG_OK ||
-                    store_begin(st, &err) != DG_OK)
+    char chunk[64 * 1024];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0) {
+        const char *p = chunk, *end = chunk + n;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t take = (size_t)((nl ? nl : end) - p);
+            size_t room = r.cap - 1 - r.len;
+            if (take > room) {
+                r.too_long = 1;
+                memcpy(r.line + r.len, p, room);
+                r.len += room;
+            } else {
+                memcpy(r.line + r.len, p, take);
+                r.len += take;
+            }
+            p += take;
+            if (nl) {
+                if (reader_line(&r) != DG_OK)
                     goto fail;
-                pending = 0;
+                p = nl + 1;
             }
         }
-        len = 0;
-        too_long = 0;
-        if (c == EOF)
-            break;
     }
+    if ((r.len > 0 || r.too_long) && reader_line(&r) != DG_OK)
+        goto fail;
     if (ferror(in)) {
         fprintf(stderr, "%s: read error\n", opts->input);
         goto out;

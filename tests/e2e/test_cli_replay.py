@@ -160,13 +160,31 @@ class Replay(unittest.TestCase):
     def test_oversized_line_is_rejected_not_fatal(self):
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
             f.write('{"pad": "' + "x" * (300 * 1024) + '"}\n')
-            f.write(open(os.path.join(SCEN, "two-alarms.jsonl")).read())
+            with open(os.path.join(SCEN, "two-alarms.jsonl")) as src:
+                f.write(src.read())
             name = f.name
         try:
             rc, out, err = run("replay", "--config", CONFIG, name)
             self.assertEqual(rc, 0, err)
             lines = [json.loads(l) for l in out.splitlines()]
             self.assertEqual(kinds(lines, "rejected")[0]["reason_code"], "too_large")
+            self.assertEqual(len(kinds(lines, "plan")), 1)
+        finally:
+            os.unlink(name)
+
+    def test_line_numbers_count_blank_lines_and_crlf(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write("\n\r\nnot json\r\n")
+            with open(os.path.join(SCEN, "two-alarms.jsonl")) as src:
+                f.write(src.read().replace("\n", "\r\n"))
+            f.write("{\"truncated\": ")  # last line without a newline
+            name = f.name
+        try:
+            rc, out, err = run("replay", "--config", CONFIG, name)
+            self.assertEqual(rc, 0, err)
+            lines = [json.loads(l) for l in out.splitlines()]
+            origins = [r["origin"] for r in kinds(lines, "rejected")]
+            self.assertEqual(origins, ["line 3", "line 8"])
             self.assertEqual(len(kinds(lines, "plan")), 1)
         finally:
             os.unlink(name)
