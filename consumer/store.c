@@ -8,8 +8,11 @@
  * PRAGMA user_version says how many ran, and each runs in its own
  * transaction together with the version bump. A file newer than the binary
  * is refused rather than guessed at. Prepared statements are cached per
- * handle. Errors: SQLITE_BUSY/LOCKED/IOERR/FULL are transient (the caller
- * leaves the input unacknowledged); anything else is fatal.
+ * handle. Feature tables (events and sink cursors, approvals) are read and
+ * written by store_events.c and store_approval.c through store_internal.h;
+ * every migration lives here, in one list. Errors:
+ * SQLITE_BUSY/LOCKED/IOERR/FULL are transient (the caller leaves the input
+ * unacknowledged); anything else is fatal.
  */
 #include "store.h"
 
@@ -19,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "mem.h"
+#include "store_internal.h"
 
 static const char *const migrations[] = {
     /* 1: the offline brain: dedup, policy state, decisions, plans */
@@ -43,6 +47,44 @@ static const char *const migrations[] = {
     "  json TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL);",
+    /* 2: events: the outbox and the hash-chained audit log in one table.
+     * Rows are never deleted while a sink has not acknowledged them;
+     * sink_cursors holds each sink's last acknowledged seq. */
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  type TEXT NOT NULL,"
+    "  plan_id TEXT,"
+    "  time_ms INTEGER NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL);"
+    "CREATE INDEX events_plan ON events (plan_id);"
+    "CREATE TABLE sink_cursors ("
+    "  sink TEXT PRIMARY KEY,"
+    "  acked_seq INTEGER NOT NULL,"
+    "  failing_since_ms INTEGER,"
+    "  last_error TEXT) WITHOUT ROWID;",
+    /* 3: the approval gate. Only the token's SHA-256 is stored. */
+    "CREATE TABLE approval_requests ("
+    "  plan_id TEXT PRIMARY KEY,"
+    "  digest TEXT NOT NULL,"
+    "  class TEXT NOT NULL,"
+    "  quorum INTEGER NOT NULL,"
+    "  token_hash TEXT NOT NULL,"
+    "  data_loss INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  decided_ms INTEGER);"
+    "CREATE TABLE approvals ("
+    "  plan_id TEXT NOT NULL,"
+    "  approver TEXT NOT NULL,"
+    "  decision TEXT NOT NULL,"
+    "  signed_at TEXT NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  reply_json TEXT NOT NULL,"
+    "  PRIMARY KEY (plan_id, approver)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -72,10 +114,26 @@ static const char *const stmt_sql[ST_COUNT_] = {
     "SELECT state FROM plans WHERE plan_id = ?",
 };
 
+static dg_rc fail(struct store *s, int rc, struct dg_err *err,
+                  const char *what);
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT_];
 };
+
+sqlite3 *
+store_sqlite(struct store *s)
+{
+    return s->db;
+}
+
+dg_rc
+store_sqlite_error(struct store *s, int rc, struct dg_err *err,
+                   const char *what)
+{
+    return fail(s, rc, err, what);
+}
 
 static dg_rc
 fail(struct store *s, int rc, struct dg_err *err, const char *what)
