@@ -1,0 +1,108 @@
+#ifndef DRGATE_CLIENT_H
+#define DRGATE_CLIENT_H
+/*
+ * The AWS call pipeline: endpoint resolution, credentials, SigV4 signing,
+ * the HTTP call, AWS error parsing for every protocol, and the SDKs'
+ * standard retry mode (exponential backoff with full jitter, throttling,
+ * 5xx, timeouts and resets; never blindly retrying a non-idempotent call
+ * whose outcome is unknown), with clock-skew correction from the server's
+ * Date. Service modules (sqs.c, rds.c, ...) build requests and parse
+ * responses; this module moves them.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct event_base;
+struct http_engine;
+struct aws_creds_provider;
+struct cfg_kv;
+
+enum aws_protocol {
+    AWS_QUERY = 1, /* form-encoded Action=...&Version=..., XML replies */
+    AWS_JSON_1_0,  /* X-Amz-Target, application/x-amz-json-1.0 */
+    AWS_JSON_1_1,
+    AWS_REST_XML, /* Route53 */
+};
+
+struct aws_service {
+    const char *name;            /* endpoint key and env suffix: "sqs", "rds" */
+    const char *signing_name;    /* SigV4 service: "sqs", "rds", "route53" */
+    const char *endpoint_prefix; /* host prefix: "sqs", "rds", "route53" */
+    enum aws_protocol protocol;
+    const char *target_prefix; /* JSON: "AmazonSQS"; else NULL */
+    const char *api_version;   /* query: "2014-10-31"; else NULL */
+    int global;                /* one endpoint; signed for us-east-1 */
+};
+
+/* The services drgate uses (defined in endpoint.c). */
+extern const struct aws_service aws_svc_sqs, aws_svc_sns, aws_svc_rds,
+    aws_svc_elasticache, aws_svc_route53, aws_svc_ecs, aws_svc_ssm,
+    aws_svc_cloudformation, aws_svc_sts, aws_svc_events, aws_svc_dynamodb;
+
+struct aws_request {
+    const struct aws_service *svc;
+    const char *region;    /* NULL: the client's region */
+    const char *operation; /* "DescribeGlobalClusters": query Action, JSON
+                              target suffix, metrics label */
+    /* Query: the parameters without Action and Version, already
+     * form-encoded (aws_query_add). JSON: the JSON document. REST-XML: the
+     * XML body or NULL. */
+    const char *body;
+    size_t body_len;
+    const char *method; /* REST-XML only: "GET", "POST" */
+    const char *path;   /* REST-XML only: "/2013-04-01/hostedzone/Z1/rrset" */
+    const char *query;  /* REST-XML only, encoded, or NULL */
+    int idempotent;     /* safe to resend when the outcome is unknown */
+    long timeout_ms;    /* 0: the client's default */
+};
+
+struct aws_response {
+    long status;
+    const char *body; /* NUL-terminated */
+    size_t body_len;
+    const char *request_id; /* "" when the service sent none */
+    int attempts;
+};
+
+/* resp is borrowed for the call (NULL when no response). rc: DG_OK for
+ * 2xx; DG_EREMOTE for an AWS error (err->code, err->msg, err->http_status,
+ * err->request_id); DG_ETRANSIENT when retries ran out on transient
+ * failures, with err->code "unknown_outcome" when a non-idempotent call
+ * may have taken effect; DG_EINVALID for a request drgate refused to send;
+ * DG_ECANCELLED at shutdown. Called exactly once, never from aws_call. */
+typedef void (*aws_done_fn)(const struct aws_response *resp, dg_rc rc,
+                            const struct dg_err *err, void *ctx);
+
+struct aws_client_opts {
+    const char *region;             /* default region */
+    const struct cfg_kv *endpoints; /* config aws.endpoints */
+    size_t nendpoints;
+    int max_attempts; /* default 3 */
+    /* Injected for tests; NULL: real clock and RAND_bytes. */
+    int64_t (*now_ms)(void *ctx);
+    uint32_t (*random)(void *ctx);
+    void *hook_ctx;
+};
+
+struct aws_client *aws_client_new(struct event_base *base,
+                                  struct http_engine *http,
+                                  struct aws_creds_provider *creds,
+                                  const struct aws_client_opts *opts);
+/* Cancels outstanding calls (callbacks run with DG_ECANCELLED). */
+void aws_client_free(struct aws_client *c);
+void aws_call(struct aws_client *c, const struct aws_request *req,
+              aws_done_fn done, void *ctx);
+
+/* Appends "&key=value" (or "key=value" first) form-encoded as AWS query
+ * expects (RFC 3986 unreserved kept, everything else %XX). */
+dg_rc aws_query_add(struct dg_buf *b, const char *key, const char *value);
+
+struct aws_call_stats {
+    uint64_t calls, ok, remote_errors, transient_errors, retries;
+};
+const struct aws_call_stats *aws_client_stats(const struct aws_client *c);
+
+#endif
