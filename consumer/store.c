@@ -85,6 +85,32 @@ static const char *const migrations[] = {
     "  received_ms INTEGER NOT NULL,"
     "  reply_json TEXT NOT NULL,"
     "  PRIMARY KEY (plan_id, approver)) WITHOUT ROWID;",
+    /* 4: the executor. One row per approved plan being carried out and
+     * one per step; mutation records "intent" before a mutating call and
+     * "sent" after its answer, so a restart knows to re-check first. */
+    "CREATE TABLE executions ("
+    "  plan_id TEXT PRIMARY KEY,"
+    "  state TEXT NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  finished_ms INTEGER,"
+    "  detail TEXT);"
+    "CREATE TABLE steps ("
+    "  plan_id TEXT NOT NULL,"
+    "  step TEXT NOT NULL,"
+    "  layer INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  mutation TEXT NOT NULL DEFAULT 'none',"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  started_ms INTEGER,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  deadline_ms INTEGER,"
+    "  finished_ms INTEGER,"
+    "  detail TEXT,"
+    "  observed TEXT,"
+    "  PRIMARY KEY (plan_id, step)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
