@@ -35,6 +35,12 @@ struct aws_service {
     const char *target_prefix; /* JSON: "AmazonSQS"; else NULL */
     const char *api_version;   /* query: "2014-10-31"; else NULL */
     int global;                /* one endpoint; signed for us-east-1 */
+    /* The model's serviceId ("Route 53"): AWS_ENDPOINT_URL_<ID> upper-cased
+     * with spaces as '_' (AWS_ENDPOINT_URL_ROUTE_53). */
+    const char *service_id;
+    /* JSON service with awsQueryCompatible (SQS): send x-amzn-query-mode and
+     * take the error code from x-amzn-query-error, as botocore does. */
+    int query_compatible;
 };
 
 /* The services drgate uses (defined in endpoint.c). */
