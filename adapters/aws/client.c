@@ -470,7 +470,7 @@ static dg_rc
 build_request(struct aws_op *op, struct built *b, struct dg_err *err)
 {
     const struct aws_service *svc = op->svc;
-    const char *base_path;
+    const char *base_path = op->base_url;
     dg_rc rc =
         split_base(op->base_url, b->host, sizeof(b->host), &base_path, err);
     if (rc != DG_OK)
