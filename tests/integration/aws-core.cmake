@@ -16,6 +16,6 @@ endfunction()
 
 if(CHECK_FOUND AND Python3_Interpreter_FOUND)
   aws_core_itest(test_http stub)
-  #aws_core_itest(test_client moto,sigproxy,sim)
+  aws_core_itest(test_client moto,sigproxy,sim)
   #aws_core_itest(test_client_faults fault)
 endif()
