@@ -187,8 +187,7 @@ url_host(const char *url, char *host, size_t hostlen)
             return 0;
         end++;
     } else {
-        while (*end && *end != ':' && *end != '/' && *end != '?' &&
-               *end != '#')
+        while (*end && *end != ':' && *end != '/' && *end != '?' && *end != '#')
             end++;
     }
     size_t n = (size_t)(end - p);
@@ -226,7 +225,7 @@ int
 creds_metadata_url_allowed(const char *url)
 {
     static const char *const link_local[] = {
-        "169.254.169.254", "[fd00:ec2::254]", /* IMDS */
+        "169.254.169.254", "[fd00:ec2::254]",                   /* IMDS */
         "169.254.170.2",   "169.254.170.23",  "[fd00:ec2::23]", /* ECS/EKS */
     };
     char host[256];
@@ -264,8 +263,8 @@ creds_chain_parse_json(const char *body, size_t len, const char *source,
     cJSON *doc = dg_json_parse(body, len, METADATA_BODY_MAX, 8, &jerr);
     if (!doc)
         return dg_err_setc(err, DG_EINVALID, "bad_credentials",
-                           "%s: credentials document is not JSON (%s)",
-                           source, jerr.code);
+                           "%s: credentials document is not JSON (%s)", source,
+                           jerr.code);
     dg_rc rc = DG_OK;
     const char *code = dg_json_str(doc, "Code");
     const char *ak = dg_json_str(doc, "AccessKeyId");
@@ -313,8 +312,7 @@ creds_chain_parse_sts(const char *body, size_t len, const char *source,
     dg_err_clear(&xerr);
     if (awsxml_parse(body, len, &root, &xerr) != DG_OK)
         return dg_err_setc(err, DG_EINVALID, "bad_credentials",
-                           "%s: STS answer is not XML (%s)", source,
-                           xerr.code);
+                           "%s: STS answer is not XML (%s)", source, xerr.code);
     const struct awsxml_node *result = NULL;
     for (const struct awsxml_node *c = root->children; c; c = c->next) {
         size_t n = strlen(c->name);
@@ -344,7 +342,8 @@ creds_chain_parse_sts(const char *body, size_t len, const char *source,
     return rc;
 }
 
-/* ---- the provider ---------------------------------------------------------- */
+/* ---- the provider ----------------------------------------------------------
+ */
 
 struct waiter {
     aws_creds_fn cb;
@@ -460,7 +459,8 @@ serve(struct chain *ch, struct aws_creds *c, aws_creds_fn cb, void *ctx)
     event_active(s->ev, 0, 0);
 }
 
-/* -- fetch lifecycle --------------------------------------------------------- */
+/* -- fetch lifecycle ---------------------------------------------------------
+ */
 
 static void fetch_event(evutil_socket_t fd, short what, void *arg);
 static void fetch_next(struct fetch *f);
@@ -529,8 +529,8 @@ fetch_finish(struct fetch *f, dg_rc rc, const struct dg_err *err)
 }
 
 /* Fails the fetch with a message prefixed by the source. */
-static void
-fetch_fail(struct fetch *f, dg_rc rc, const char *code, const char *fmt, ...)
+static void fetch_fail(struct fetch *f, dg_rc rc, const char *code,
+                       const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
@@ -543,8 +543,8 @@ fetch_fail(struct fetch *f, dg_rc rc, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    const char *src = f->ch && f->ch->plan.source ? f->ch->plan.source
-                                                  : "credentials chain";
+    const char *src =
+        f->ch && f->ch->plan.source ? f->ch->plan.source : "credentials chain";
     dg_err_setc(&e, rc, code, "credentials from %s: %s", src, msg);
     fetch_finish(f, rc, &e);
 }
@@ -556,8 +556,8 @@ fetch_fail_err(struct fetch *f, dg_rc rc, const struct dg_err *in,
 {
     struct dg_err e;
     dg_err_clear(&e);
-    const char *src = f->ch && f->ch->plan.source ? f->ch->plan.source
-                                                  : "credentials chain";
+    const char *src =
+        f->ch && f->ch->plan.source ? f->ch->plan.source : "credentials chain";
     dg_err_setc(&e, rc, in && in->code[0] ? in->code : dg_rc_name(rc),
                 "credentials from %s: %s: %s", src, what,
                 in && in->msg[0] ? in->msg : dg_rc_name(rc));
@@ -575,7 +575,8 @@ set_cur(struct fetch *f, struct aws_creds *c)
     f->cur = c;
 }
 
-/* -- files ------------------------------------------------------------------- */
+/* -- files -------------------------------------------------------------------
+ */
 
 /* Reads a whole file of at most max bytes. DG_OK with *out NULL when the
  * file does not exist. */
@@ -604,8 +605,8 @@ read_file(const char *path, size_t max, char **out, size_t *len,
             break;
         }
     if (rc == DG_OK && ferror(fp))
-        rc = dg_err_setc(err, DG_EINVALID, "unreadable", "%s: read error",
-                         path);
+        rc =
+            dg_err_setc(err, DG_EINVALID, "unreadable", "%s: read error", path);
     OPENSSL_cleanse(chunk, sizeof(chunk));
     (void)fclose(fp);
     if (rc != DG_OK) {
@@ -688,7 +689,8 @@ select_source(struct chain *ch, struct dg_err *err)
     return rc;
 }
 
-/* -- STS ---------------------------------------------------------------------- */
+/* -- STS ----------------------------------------------------------------------
+ */
 
 static void
 sts_done(const struct aws_response *resp, dg_rc rc, const struct dg_err *err,
@@ -700,8 +702,8 @@ sts_done(const struct aws_response *resp, dg_rc rc, const struct dg_err *err,
         fetch_finish(f, DG_ECANCELLED, err);
         return;
     }
-    const char *what = f->in_role ? "STS AssumeRole"
-                                  : "STS AssumeRoleWithWebIdentity";
+    const char *what =
+        f->in_role ? "STS AssumeRole" : "STS AssumeRoleWithWebIdentity";
     if (rc != DG_OK) {
         fetch_fail_err(f, rc, err, what);
         return;
@@ -767,15 +769,13 @@ start_web_identity(struct fetch *f)
     struct dg_err e;
     dg_err_clear(&e);
     if (read_file(p->token_file, TOKEN_FILE_MAX, &tok, &len, &e) != DG_OK) {
-        fetch_fail(f, DG_EINVALID, "bad_token_file", "token file %s",
-                   e.msg);
+        fetch_fail(f, DG_EINVALID, "bad_token_file", "token file %s", e.msg);
         return;
     }
     if (!tok || len == 0 || strlen(tok) != len) {
         free_secret(tok, len);
         fetch_fail(f, DG_EINVALID, "bad_token_file",
-                   "token file %s is missing, empty or binary",
-                   p->token_file);
+                   "token file %s is missing, empty or binary", p->token_file);
         return;
     }
     struct dg_buf q;
@@ -820,8 +820,7 @@ start_assume_role(struct fetch *f)
     dg_free(sn);
     if (rc != DG_OK)
         fetch_fail(f, DG_EINVALID, "bad_request",
-                   "AssumeRole parameters for profile %s too long",
-                   r->profile);
+                   "AssumeRole parameters for profile %s too long", r->profile);
     else {
         f->in_role = 1;
         sts_start(f, f->cur, "AssumeRole", &q);
@@ -913,10 +912,10 @@ metadata_done(const struct http_response *resp, dg_rc rc,
     }
     struct chain *ch = f->ch;
     int is_imds = ch->plan.p.base == PROFILE_BASE_IMDS;
-    const char *what = !is_imds          ? "container endpoint"
-                       : f->stage == 0   ? "IMDS token"
-                       : f->stage == 1   ? "IMDS role name"
-                                         : "IMDS credentials";
+    const char *what = !is_imds        ? "container endpoint"
+                       : f->stage == 0 ? "IMDS token"
+                       : f->stage == 1 ? "IMDS role name"
+                                       : "IMDS credentials";
     int retry = rc == DG_ETRANSIENT ||
                 (rc == DG_OK && (resp->status >= 500 || resp->status == 429));
     if (retry && ++f->attempt < md_attempts(ch)) {
@@ -932,8 +931,8 @@ metadata_done(const struct http_response *resp, dg_rc rc,
         dg_err_clear(&e);
         e.http_status = resp->status;
         dg_err_setc(&e, DG_EREMOTE, "http_status", "HTTP %ld", resp->status);
-        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE,
-                       &e, what);
+        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE, &e,
+                       what);
         return;
     }
     f->attempt = 0;
@@ -974,8 +973,8 @@ metadata_done(const struct http_response *resp, dg_rc rc,
     struct aws_creds *c = NULL;
     struct dg_err perr;
     dg_err_clear(&perr);
-    if (creds_chain_parse_json(resp->body, resp->body_len, ch->plan.source,
-                               &c, &perr) != DG_OK) {
+    if (creds_chain_parse_json(resp->body, resp->body_len, ch->plan.source, &c,
+                               &perr) != DG_OK) {
         fetch_fail_err(f, DG_EREMOTE, &perr, what);
         return;
     }
@@ -1047,7 +1046,8 @@ metadata_send(struct fetch *f)
     free_secret(auth, authlen);
 }
 
-/* -- the plan ------------------------------------------------------------------- */
+/* -- the plan
+ * ------------------------------------------------------------------- */
 
 static dg_rc
 env_creds(struct fetch *f, struct dg_err *err)
@@ -1155,7 +1155,8 @@ fetch_start(struct chain *ch, int64_t now_ms)
     event_active(f->ev, 0, 0);
 }
 
-/* -- provider ops ------------------------------------------------------------------ */
+/* -- provider ops
+ * ------------------------------------------------------------------ */
 
 static void
 chain_get(struct aws_creds_provider *base, int64_t now_ms, aws_creds_fn cb,
@@ -1163,9 +1164,9 @@ chain_get(struct aws_creds_provider *base, int64_t now_ms, aws_creds_fn cb,
 {
     struct chain *ch = (struct chain *)base;
     if (ch->cached) {
-        enum creds_refresh st = creds_chain_refresh_state(
-            now_ms, ch->cached->expires_ms, ch->o.advisory_ms,
-            ch->o.mandatory_ms);
+        enum creds_refresh st =
+            creds_chain_refresh_state(now_ms, ch->cached->expires_ms,
+                                      ch->o.advisory_ms, ch->o.mandatory_ms);
         if (st != CREDS_MANDATORY) {
             serve(ch, ch->cached, cb, ctx);
             if (st == CREDS_ADVISORY && !ch->fetch)
@@ -1219,7 +1220,7 @@ chain_free(struct aws_creds_provider *base)
             for (size_t i = 0; i < f->nsts; i++)
                 if (f->sts[i].client == c)
                     f->sts[i].client = NULL; /* freed right here */
-            aws_client_free(c); /* sts_done runs and frees f */
+            aws_client_free(c);              /* sts_done runs and frees f */
         } else {
             fetch_destroy(f);
         }

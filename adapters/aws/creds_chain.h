@@ -68,21 +68,20 @@ struct creds_chain_opts {
  * "web-identity", "ecs", "imds". Errors have err->code "no_credentials"
  * or the failing source's reason, and a message naming the source and
  * never a secret. */
-struct aws_creds_provider *
-creds_chain_new(struct event_base *base, struct http_engine *http,
-                const struct creds_chain_opts *opts);
+struct aws_creds_provider *creds_chain_new(struct event_base *base,
+                                           struct http_engine *http,
+                                           const struct creds_chain_opts *opts);
 
 /* ---- pure parts, public for tests ---- */
 
 enum creds_refresh {
-    CREDS_FRESH = 0,     /* use the snapshot */
-    CREDS_ADVISORY,      /* use it, and refresh in the background */
-    CREDS_MANDATORY,     /* wait for a refresh; fail if it fails */
+    CREDS_FRESH = 0, /* use the snapshot */
+    CREDS_ADVISORY,  /* use it, and refresh in the background */
+    CREDS_MANDATORY, /* wait for a refresh; fail if it fails */
 };
 
 /* Where now_ms stands relative to expires_ms (0: never expires). */
-enum creds_refresh creds_chain_refresh_state(int64_t now_ms,
-                                             int64_t expires_ms,
+enum creds_refresh creds_chain_refresh_state(int64_t now_ms, int64_t expires_ms,
                                              int64_t advisory_ms,
                                              int64_t mandatory_ms);
 

@@ -105,8 +105,8 @@ ws_len(const char *s, const char *end)
     if (n == 2 && c == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
         return 2;
     if (n == 3) {
-        uint32_t cp = ((c & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) |
-                      (p[2] & 0x3fu);
+        uint32_t cp =
+            ((c & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
         if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
             cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000)
             return 3;
@@ -321,8 +321,8 @@ static dg_rc
 finalize_section(struct pf_section *s, struct dg_err *err)
 {
     for (size_t i = 0; i < s->nkeys; i++) {
-        dg_rc rc = finalize_key(&s->keys[i], s->name ? s->name : "DEFAULT",
-                                err);
+        dg_rc rc =
+            finalize_key(&s->keys[i], s->name ? s->name : "DEFAULT", err);
         if (rc != DG_OK)
             return rc;
     }
@@ -393,8 +393,8 @@ parse_option(struct parser *ps, const char *b, const char *e,
     const char *kb = b, *ke = d;
     strip(&kb, &ke);
     if (kb == ke)
-        return dg_err_setc(err, DG_EINVALID, "bad_line",
-                           "line %d: empty key", ps->lineno);
+        return dg_err_setc(err, DG_EINVALID, "bad_line", "line %d: empty key",
+                           ps->lineno);
     char *key = dg_strndup(kb, (size_t)(ke - kb));
     for (char *p = key; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
@@ -632,8 +632,8 @@ profile_resolve_plain(const struct profile_file *config,
                       struct profile_plan *plan, struct dg_err *err)
 {
     plan->base = PROFILE_BASE_NONE;
-    const char *tf = merged_get(config, creds, profile,
-                                "web_identity_token_file");
+    const char *tf =
+        merged_get(config, creds, profile, "web_identity_token_file");
     if (tf && *tf) {
         const char *arn = merged_get(config, creds, profile, "role_arn");
         if (!arn || !*arn)
@@ -641,8 +641,8 @@ profile_resolve_plain(const struct profile_file *config,
                                "profile %s has web_identity_token_file "
                                "but no role_arn",
                                profile);
-        const char *sn = merged_get(config, creds, profile,
-                                    "role_session_name");
+        const char *sn =
+            merged_get(config, creds, profile, "role_session_name");
         plan->base = PROFILE_BASE_WEB_IDENTITY;
         plan->base_profile = dg_strdup(profile);
         plan->token_file = dg_strdup(tf);
@@ -680,14 +680,14 @@ push_role(struct resolver *r, const char *profile, struct profile_plan *plan,
                            "profile %s: more than %d chained roles", profile,
                            PROFILE_MAX_CHAIN);
     struct profile_role *role = &plan->roles[plan->nroles++];
-    const char *sn = merged_get(r->config, r->creds, profile,
-                                "role_session_name");
+    const char *sn =
+        merged_get(r->config, r->creds, profile, "role_session_name");
     const char *ext = merged_get(r->config, r->creds, profile, "external_id");
-    const char *dur = merged_get(r->config, r->creds, profile,
-                                 "duration_seconds");
+    const char *dur =
+        merged_get(r->config, r->creds, profile, "duration_seconds");
     role->profile = dg_strdup(profile);
-    role->role_arn = dg_strdup(merged_get(r->config, r->creds, profile,
-                                          "role_arn"));
+    role->role_arn =
+        dg_strdup(merged_get(r->config, r->creds, profile, "role_arn"));
     role->session_name = sn ? dg_strdup(sn) : NULL;
     role->external_id = ext ? dg_strdup(ext) : NULL;
     role->duration_seconds = 0;
@@ -713,18 +713,17 @@ push_role(struct resolver *r, const char *profile, struct profile_plan *plan,
 /* _load_creds_via_assume_role, unrolled: walk source_profile links from
  * the profile to the base, then record the roles innermost first. */
 static dg_rc
-resolve_role(struct resolver *r, const char *profile,
-             struct profile_plan *plan, struct dg_err *err)
+resolve_role(struct resolver *r, const char *profile, struct profile_plan *plan,
+             struct dg_err *err)
 {
     const char *stack[PROFILE_MAX_CHAIN];
     size_t n = 0;
     const char *cur = profile;
     dg_rc rc = DG_OK;
     for (;;) {
-        const char *sp = merged_get(r->config, r->creds, cur,
-                                    "source_profile");
-        const char *cs = merged_get(r->config, r->creds, cur,
-                                    "credential_source");
+        const char *sp = merged_get(r->config, r->creds, cur, "source_profile");
+        const char *cs =
+            merged_get(r->config, r->creds, cur, "credential_source");
         if (sp && cs)
             return dg_err_setc(err, DG_EINVALID, "bad_profile",
                                "profile %s has both source_profile and "
@@ -765,7 +764,7 @@ resolve_role(struct resolver *r, const char *profile,
             return dg_err_setc(err, DG_EINVALID, "cycle",
                                "profile %s: source_profile %s forms a cycle",
                                cur, sp);
-        if (r->nvisited == PROFILE_MAX_CHAIN)
+        if (r->nvisited == PROFILE_MAX_CHAIN + 1)
             return dg_err_setc(err, DG_EINVALID, "too_deep",
                                "profile %s: more than %d chained profiles",
                                profile, PROFILE_MAX_CHAIN);
@@ -778,8 +777,7 @@ resolve_role(struct resolver *r, const char *profile,
                 return rc;
             if (plan->base == PROFILE_BASE_NONE)
                 return dg_err_setc(err, DG_EINVALID, "bad_profile",
-                                   "source profile %s has no credentials",
-                                   sp);
+                                   "source profile %s has no credentials", sp);
             break;
         }
         cur = sp;

@@ -15,7 +15,7 @@
 #define PROFILE_MAX_CHAIN 16            /* source_profile hops */
 
 enum profile_kind {
-    PROFILE_CONFIG = 1, /* [default], [profile name]; [other] is not one */
+    PROFILE_CONFIG = 1,  /* [default], [profile name]; [other] is not one */
     PROFILE_CREDENTIALS, /* every [name] is the profile "name" */
 };
 
@@ -58,14 +58,14 @@ enum profile_base {
 struct profile_role {
     char *profile; /* the profile that names the role */
     char *role_arn;
-    char *session_name; /* NULL: the chain picks one */
-    char *external_id;  /* NULL when none */
+    char *session_name;   /* NULL: the chain picks one */
+    char *external_id;    /* NULL when none */
     int duration_seconds; /* 0: STS default */
 };
 
 struct profile_plan {
     enum profile_base base;
-    char *base_profile; /* the profile the base came from */
+    char *base_profile;    /* the profile the base came from */
     const char *base_file; /* "credentials" or "config" for STATIC */
     /* PROFILE_BASE_STATIC */
     char *access_key_id, *secret_access_key, *session_token;
