@@ -39,6 +39,7 @@
 #include "awsxml.h"
 #include "buf.h"
 #include "client.h"
+#include "endpoint.h"
 #include "http.h"
 #include "json.h"
 #include "mem.h"
@@ -382,12 +383,12 @@ struct fetch {
     size_t nsts;
     struct aws_client *sts_live; /* the call in flight */
     /* metadata */
-    int in_role; /* the STS call in flight is roles[step] */
     int stage;   /* IMDS: 0 token, 1 role name, 2 credentials */
     int attempt;
     char *imds_token; /* secret-ish: cleansed */
     char *role_name;
     char *url;
+    struct dg_buf wi_body; /* AssumeRoleWithWebIdentity form: secret */
 };
 
 struct chain {
@@ -464,6 +465,7 @@ serve(struct chain *ch, struct aws_creds *c, aws_creds_fn cb, void *ctx)
 
 static void fetch_event(evutil_socket_t fd, short what, void *arg);
 static void fetch_next(struct fetch *f);
+static void wi_send(struct fetch *f);
 
 static void
 fetch_destroy(struct fetch *f)
@@ -479,6 +481,9 @@ fetch_destroy(struct fetch *f)
     }
     dg_free(f->role_name);
     dg_free(f->url);
+    if (f->wi_body.data)
+        OPENSSL_cleanse(f->wi_body.data, f->wi_body.cap);
+    dg_buf_cleanup(&f->wi_body);
     if (f->ev)
         event_free(f->ev);
     dg_free(f);
@@ -702,8 +707,7 @@ sts_done(const struct aws_response *resp, dg_rc rc, const struct dg_err *err,
         fetch_finish(f, DG_ECANCELLED, err);
         return;
     }
-    const char *what =
-        f->in_role ? "STS AssumeRole" : "STS AssumeRoleWithWebIdentity";
+    const char *what = "STS AssumeRole";
     if (rc != DG_OK) {
         fetch_fail_err(f, rc, err, what);
         return;
@@ -716,13 +720,35 @@ sts_done(const struct aws_response *resp, dg_rc rc, const struct dg_err *err,
         fetch_fail_err(f, DG_EREMOTE, &perr, what);
         return;
     }
-    if (f->in_role)
-        f->step++;
+    f->step++;
     set_cur(f, c);
     fetch_next(f);
 }
 
-/* Starts an STS query call signed with signer_creds (NULL: unsigned). */
+/* The STS client's hooks: its hook_ctx is the chain. */
+static int64_t
+tramp_now(void *ctx)
+{
+    const struct chain *ch = ctx;
+    return ch->o.now_ms(ch->o.hook_ctx);
+}
+
+static uint32_t
+tramp_random(void *ctx)
+{
+    const struct chain *ch = ctx;
+    return ch->o.random(ch->o.hook_ctx);
+}
+
+static const char *
+tramp_env(const char *name, void *ctx)
+{
+    const struct chain *ch = ctx;
+    return ch->o.env(name, ch->o.env_ctx);
+}
+
+/* Starts STS AssumeRole signed with signer_creds through the AWS call
+ * pipeline (retries, error parsing, skew correction). */
 static void
 sts_start(struct fetch *f, struct aws_creds *signer_creds, const char *action,
           struct dg_buf *params)
@@ -732,13 +758,13 @@ sts_start(struct fetch *f, struct aws_creds *signer_creds, const char *action,
         .region = ch->region,
         .endpoints = ch->o.endpoints,
         .nendpoints = ch->o.nendpoints,
-        .now_ms = ch->o.now_ms,
-        .random = ch->o.random,
-        .hook_ctx = ch->o.hook_ctx,
+        .now_ms = ch->o.now_ms ? tramp_now : NULL,
+        .random = ch->o.random ? tramp_random : NULL,
+        .env = tramp_env,
+        .hook_ctx = ch,
     };
     struct sts_slot *slot = &f->sts[f->nsts++];
-    slot->signer =
-        signer_creds ? aws_creds_static_new(ch->evb, signer_creds) : NULL;
+    slot->signer = aws_creds_static_new(ch->evb, signer_creds);
     slot->client = aws_client_new(ch->evb, ch->http, slot->signer, &co);
     struct aws_request req = {
         .svc = &aws_svc_sts,
@@ -760,6 +786,82 @@ session_name(const struct fetch *f, const char *configured)
     return dg_sprintf("drgate-%lld", (long long)(f->now_ms / 1000));
 }
 
+/* AssumeRoleWithWebIdentity is sent unsigned (botocore does the same):
+ * the pipeline always signs, so this one call goes straight to HTTP, with
+ * the endpoint resolution and error parsing the pipeline uses. */
+static void
+wi_done(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
+        void *ctx)
+{
+    struct fetch *f = ctx;
+    static const char what[] = "STS AssumeRoleWithWebIdentity";
+    f->hc = NULL;
+    if (!f->ch) {
+        fetch_finish(f, DG_ECANCELLED, err);
+        return;
+    }
+    int retry = rc == DG_ETRANSIENT ||
+                (rc == DG_OK && (resp->status >= 500 || resp->status == 429));
+    if (retry && ++f->attempt < 3) {
+        wi_send(f);
+        return;
+    }
+    if (rc != DG_OK) {
+        fetch_fail_err(f, rc, err, what);
+        return;
+    }
+    if (resp->status < 200 || resp->status > 299) {
+        struct dg_err e;
+        dg_err_clear(&e);
+        aws_error_parse(AWS_QUERY, 0, resp->status, resp->headers,
+                        resp->nheaders, resp->body, resp->body_len, &e);
+        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE,
+                       &e, what);
+        return;
+    }
+    struct aws_creds *c = NULL;
+    struct dg_err perr;
+    dg_err_clear(&perr);
+    if (creds_chain_parse_sts(resp->body, resp->body_len, f->ch->plan.source,
+                              &c, &perr) != DG_OK) {
+        fetch_fail_err(f, DG_EREMOTE, &perr, what);
+        return;
+    }
+    set_cur(f, c);
+    fetch_next(f);
+}
+
+static void
+wi_send(struct fetch *f)
+{
+    struct chain *ch = f->ch;
+    char base[512], signing_region[64];
+    struct dg_err e;
+    dg_err_clear(&e);
+    if (endpoint_resolve(&aws_svc_sts, ch->region, ch->o.endpoints,
+                         ch->o.nendpoints, tramp_env, ch, base, sizeof(base),
+                         signing_region, sizeof(signing_region),
+                         &e) != DG_OK) {
+        fetch_fail_err(f, DG_EINVALID, &e, "STS endpoint");
+        return;
+    }
+    char *url = dg_sprintf("%s/", base);
+    struct http_header h[] = {
+        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+    };
+    struct http_request req = {
+        .method = "POST",
+        .url = url,
+        .headers = h,
+        .nheaders = 1,
+        .body = f->wi_body.data,
+        .body_len = f->wi_body.len,
+    };
+    f->op = OP_HTTP;
+    f->hc = http_start(ch->http, &req, wi_done, f);
+    dg_free(url);
+}
+
 static void
 start_web_identity(struct fetch *f)
 {
@@ -778,26 +880,30 @@ start_web_identity(struct fetch *f)
                    "token file %s is missing, empty or binary", p->token_file);
         return;
     }
-    struct dg_buf q;
-    dg_buf_init(&q, 2 * TOKEN_FILE_MAX + 8192);
+    struct dg_buf *q = &f->wi_body;
+    if (q->data)
+        OPENSSL_cleanse(q->data, q->cap);
+    dg_buf_cleanup(q);
+    dg_buf_init(q, 3 * TOKEN_FILE_MAX + 8192);
     char *sn = session_name(f, p->wi_session_name);
-    dg_rc rc = aws_query_add(&q, "RoleArn", p->wi_role_arn);
+    dg_rc rc = aws_query_add(q, "Action", "AssumeRoleWithWebIdentity");
     if (rc == DG_OK)
-        rc = aws_query_add(&q, "RoleSessionName", sn);
+        rc = aws_query_add(q, "Version", STS_VERSION);
     if (rc == DG_OK)
-        rc = aws_query_add(&q, "WebIdentityToken", tok);
+        rc = aws_query_add(q, "RoleArn", p->wi_role_arn);
+    if (rc == DG_OK)
+        rc = aws_query_add(q, "RoleSessionName", sn);
+    if (rc == DG_OK)
+        rc = aws_query_add(q, "WebIdentityToken", tok);
     free_secret(tok, len);
     dg_free(sn);
-    if (rc != DG_OK)
+    if (rc != DG_OK) {
         fetch_fail(f, DG_EINVALID, "bad_request",
                    "AssumeRoleWithWebIdentity parameters too long");
-    else {
-        f->in_role = 0;
-        sts_start(f, NULL, "AssumeRoleWithWebIdentity", &q);
+    } else {
+        f->attempt = 0;
+        wi_send(f);
     }
-    if (q.data)
-        OPENSSL_cleanse(q.data, q.cap);
-    dg_buf_cleanup(&q);
 }
 
 static void
@@ -822,7 +928,6 @@ start_assume_role(struct fetch *f)
         fetch_fail(f, DG_EINVALID, "bad_request",
                    "AssumeRole parameters for profile %s too long", r->profile);
     else {
-        f->in_role = 1;
         sts_start(f, f->cur, "AssumeRole", &q);
     }
     dg_buf_cleanup(&q);
