@@ -125,7 +125,8 @@ static_free(struct aws_creds_provider *base)
         static_unlink(call);
         struct dg_err e;
         dg_err_clear(&e);
-        dg_err_setc(&e, DG_ECANCELLED, "cancelled", "credentials provider freed");
+        dg_err_setc(&e, DG_ECANCELLED, "cancelled",
+                    "credentials provider freed");
         call->cb(NULL, DG_ECANCELLED, &e, call->ctx);
         event_free(call->ev);
         dg_free(call);

@@ -383,7 +383,7 @@ struct fetch {
     size_t nsts;
     struct aws_client *sts_live; /* the call in flight */
     /* metadata */
-    int stage;   /* IMDS: 0 token, 1 role name, 2 credentials */
+    int stage; /* IMDS: 0 token, 1 role name, 2 credentials */
     int attempt;
     char *imds_token; /* secret-ish: cleansed */
     char *role_name;
@@ -815,8 +815,8 @@ wi_done(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
         dg_err_clear(&e);
         aws_error_parse(AWS_QUERY, 0, resp->status, resp->headers,
                         resp->nheaders, resp->body, resp->body_len, &e);
-        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE,
-                       &e, what);
+        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE, &e,
+                       what);
         return;
     }
     struct aws_creds *c = NULL;
@@ -840,8 +840,7 @@ wi_send(struct fetch *f)
     dg_err_clear(&e);
     if (endpoint_resolve(&aws_svc_sts, ch->region, ch->o.endpoints,
                          ch->o.nendpoints, tramp_env, ch, base, sizeof(base),
-                         signing_region, sizeof(signing_region),
-                         &e) != DG_OK) {
+                         signing_region, sizeof(signing_region), &e) != DG_OK) {
         fetch_fail_err(f, DG_EINVALID, &e, "STS endpoint");
         return;
     }
@@ -1162,14 +1161,14 @@ env_creds(struct fetch *f, struct dg_err *err)
     void *ec = ch->o.env_ctx;
     const char *ak = env_or_null(env, ec, "AWS_ACCESS_KEY_ID");
     const char *sk = env_or_null(env, ec, "AWS_SECRET_ACCESS_KEY");
-    const char *tok = env_or_null(env, ec, "AWS_SECURITY_TOKEN");
-    const char *exp = env_or_null(env, ec, "AWS_CREDENTIAL_EXPIRATION");
-    if (!tok)
-        tok = env_or_null(env, ec, "AWS_SESSION_TOKEN");
     if (!ak || !sk)
         return dg_err_setc(err, DG_EINVALID, "partial",
                            "credentials from env: AWS_ACCESS_KEY_ID and "
                            "AWS_SECRET_ACCESS_KEY must both be set");
+    const char *tok = env_or_null(env, ec, "AWS_SECURITY_TOKEN");
+    const char *exp = env_or_null(env, ec, "AWS_CREDENTIAL_EXPIRATION");
+    if (!tok)
+        tok = env_or_null(env, ec, "AWS_SESSION_TOKEN");
     int64_t exp_ms = 0;
     if (exp && timefmt_parse(exp, &exp_ms) != 0)
         return dg_err_setc(err, DG_EINVALID, "bad_expiration",
