@@ -102,8 +102,8 @@ END_TEST
 START_TEST(test_profile_errors_hide_values)
 {
     static const char *const bad[] = {
-        "[a]\naws_secret_access_key = SUPERSECRET\naws_secret_access_key = "
-        "SUPERSECRET\n",
+        ("[a]\naws_secret_access_key = SUPERSECRET\n"
+         "aws_secret_access_key = SUPERSECRET\n"),
         "aws_secret_access_key = SUPERSECRET\n",
         "[a]\nSUPERSECRET\n",
         "[SUPERSECRET]\n[SUPERSECRET]\n",
