@@ -682,7 +682,10 @@ on_http(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
                         resp->body_len, &e);
     }
     const struct http_response *r = status ? resp : NULL;
-    const char *code = status ? e.code : NULL;
+    /* "HTTP503" is our stand-in for a reply that named no AWS code. */
+    int synthesized =
+        strncmp(e.code, "HTTP", 4) == 0 && e.code[4] >= '0' && e.code[4] <= '9';
+    const char *code = status && !synthesized ? e.code : NULL;
     enum retry_kind kind = retry_classify(status, code, transport);
     if (kind == RETRY_THROTTLING)
         c->stats.throttled++;

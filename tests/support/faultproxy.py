@@ -16,7 +16,8 @@ Faults are rules, set by a JSON script (--script FILE) or the control API:
                         "rules": [{"index", "matched", "fired"}, ...]}
 
 RULE = {
-  "action": "throttle" | "unavailable" | "error" | "reset" | "latency",
+  "action": "throttle" | "unavailable" | "error" | "reset" | "latency" |
+            "check_skew",
   "match":  {"op": "AmazonSQS.SendMessage" | "Publish" | ..., "path_prefix": "/2013"}
             (optional; "op" is the X-Amz-Target, else the query Action)
   "mode":   {"all": true} | {"nth": N} | {"first": N} | {"percent": P, "seed": S}
@@ -25,6 +26,9 @@ RULE = {
   "after_forward": true "reset"/"unavailable" after the upstream handled it
                         (the request took effect; the answer is lost)
   "latency_ms": N       "latency": wait, then forward
+  "max_skew_s": N       "check_skew": answer 403 RequestTimeTooSkewed when
+                        X-Amz-Date is more than N s (default 300) from the
+                        proxy's clock (moto never checks), else forward
 }
 The first rule that matches and fires decides; a rule counts every request
 it matches ("matched") and every time it acts ("fired"). Error bodies follow
@@ -38,6 +42,7 @@ Prints "FAULTPROXY_READY {"pid", "port"}"; stops on SIGTERM. Stdlib only.
 """
 
 import argparse
+import calendar
 import http.client
 import http.server
 import json
@@ -267,6 +272,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._aws_error(int(rule.get("status", 400)),
                                    rule.get("code", "ValidationError"),
                                    rule.get("message", "injected by faultproxy"))
+        if action == "check_skew":
+            amz = self.headers.get("X-Amz-Date") or ""
+            try:
+                t = calendar.timegm(time.strptime(amz, "%Y%m%dT%H%M%SZ"))
+            except ValueError:
+                t = 0
+            if abs(time.time() - t) > float(rule.get("max_skew_s", 300)):
+                return self._aws_error(403, "RequestTimeTooSkewed",
+                                       "The difference between the request time and the "
+                                       "current time is too large.")
+            return self._relay(*self._forward(body))
         if action == "reset":
             if rule.get("after_forward"):
                 self._forward(body)
