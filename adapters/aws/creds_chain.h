@@ -61,13 +61,13 @@ struct creds_chain_opts {
 
 /* The chain as a provider. opts is copied (NULL: defaults). The base, the
  * engine and opts->endpoints must outlive it. Sources are resolved at the
- * first get, not here, so a missing file is not an error until then. Free
- * it (aws_creds_provider_free) only when no get is pending; a refresh
- * running in the background is cancelled. The snapshot handed out names
- * its source in creds->source: "env", "profile", "assume-role",
- * "web-identity", "ecs", "imds". Errors have err->code "no_credentials"
- * or the failing source's reason, and a message naming the source and
- * never a secret. */
+ * first get, not here, so a missing file is not an error until then.
+ * Freeing it (aws_creds_provider_free) answers gets still pending with
+ * DG_ECANCELLED before it returns and cancels a running refresh. The snapshot
+ * handed out names its source in creds->source: "env", "profile",
+ * "assume-role", "web-identity", "ecs", "imds". Errors have err->code
+ * "no_credentials" or the failing source's reason, and a message naming the
+ * source and never a secret. */
 struct aws_creds_provider *creds_chain_new(struct event_base *base,
                                            struct http_engine *http,
                                            const struct creds_chain_opts *opts);
