@@ -4,7 +4,8 @@
  * Snapshots are immutable once made and shared by reference; the last
  * unref cleanses every secret byte before freeing. The static provider
  * defers its callback through a zero-delay event so callers never see a
- * completion from inside their own call (STYLE.md, "The loop").
+ * completion from inside their own call (STYLE.md, "The loop"); freeing
+ * it completes the gets still pending with DG_ECANCELLED.
  */
 #include "creds.h"
 
@@ -56,10 +57,13 @@ aws_creds_unref(struct aws_creds *c)
     dg_free(c);
 }
 
+struct static_call;
+
 struct static_provider {
     struct aws_creds_provider base;
     struct event_base *evb;
     struct aws_creds *creds;
+    struct static_call *calls; /* pending, for free */
 };
 
 struct static_call {
@@ -67,7 +71,19 @@ struct static_call {
     aws_creds_fn cb;
     void *ctx;
     struct event *ev;
+    struct static_call *prev, *next;
 };
+
+static void
+static_unlink(struct static_call *call)
+{
+    if (call->prev)
+        call->prev->next = call->next;
+    else
+        call->p->calls = call->next;
+    if (call->next)
+        call->next->prev = call->prev;
+}
 
 static void
 static_fire(evutil_socket_t fd, short what, void *arg)
@@ -75,6 +91,7 @@ static_fire(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct static_call *call = arg;
+    static_unlink(call);
     call->cb(call->p->creds, DG_OK, NULL, call->ctx);
     event_free(call->ev);
     dg_free(call);
@@ -91,6 +108,10 @@ static_get(struct aws_creds_provider *base, int64_t now_ms, aws_creds_fn cb,
     call->cb = cb;
     call->ctx = ctx;
     call->ev = event_new(p->evb, -1, 0, static_fire, call);
+    call->next = p->calls;
+    if (p->calls)
+        p->calls->prev = call;
+    p->calls = call;
     event_active(call->ev, 0, 0);
 }
 
@@ -98,6 +119,18 @@ static void
 static_free(struct aws_creds_provider *base)
 {
     struct static_provider *p = (struct static_provider *)base;
+    /* gets still pending complete now, cancelled (exactly once) */
+    while (p->calls) {
+        struct static_call *call = p->calls;
+        static_unlink(call);
+        struct dg_err e;
+        dg_err_clear(&e);
+        dg_err_setc(&e, DG_ECANCELLED, "cancelled",
+                    "credentials provider freed");
+        call->cb(NULL, DG_ECANCELLED, &e, call->ctx);
+        event_free(call->ev);
+        dg_free(call);
+    }
     aws_creds_unref(p->creds);
     dg_free(p);
 }

@@ -62,7 +62,8 @@ aws_creds_provider_free(struct aws_creds_provider *p)
 }
 
 /* A provider that always hands out c (takes a reference). Callbacks are
- * deferred through base. Free it only when no get is pending. */
+ * deferred through base. Freeing it calls the gets still pending with
+ * DG_ECANCELLED before it returns. */
 struct aws_creds_provider *aws_creds_static_new(struct event_base *base,
                                                 struct aws_creds *c);
 
