@@ -1097,6 +1097,7 @@ metadata_send(struct fetch *f)
         .connect_timeout_ms = md_timeout(ch),
         .timeout_ms = md_timeout(ch),
         .max_response = METADATA_BODY_MAX,
+        .allow_metadata_hosts = 1,
     };
     char *url = NULL, *auth = NULL;
     size_t authlen = 0;

@@ -70,7 +70,8 @@ struct http_call {
     struct curl_slist *req_headers;
     char *method;
     char *url;
-    int is_http; /* plain http: loopback addresses only */
+    int is_http;        /* plain http: loopback addresses only */
+    int allow_metadata; /* ... or the link-local metadata addresses */
     http_done_fn done;
     void *ctx;
     struct event *fire;
@@ -118,6 +119,72 @@ host_is_loopback(const char *host)
             return memcmp(&a6, &in6addr_loopback, sizeof(a6)) == 0;
     }
     return 0;
+}
+
+/* The link-local metadata endpoints (IMDS, ECS/EKS container creds). */
+static const char *const metadata_v4[] = {"169.254.169.254", "169.254.170.2",
+                                          "169.254.170.23"};
+static const char *const metadata_v6[] = {"fd00:ec2::254", "fd00:ec2::23"};
+
+static int
+host_is_metadata(const char *host)
+{
+    for (size_t i = 0; i < sizeof(metadata_v4) / sizeof(metadata_v4[0]); i++)
+        if (strcmp(host, metadata_v4[i]) == 0)
+            return 1;
+    size_t n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']')
+        for (size_t i = 0; i < sizeof(metadata_v6) / sizeof(metadata_v6[0]);
+             i++)
+            if (strlen(metadata_v6[i]) == n - 2 &&
+                strncasecmp(host + 1, metadata_v6[i], n - 2) == 0)
+                return 1;
+    return 0;
+}
+
+static int
+addr_is_metadata(const struct sockaddr *sa)
+{
+    char buf[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        if (!inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf)))
+            return 0;
+        for (size_t i = 0; i < sizeof(metadata_v4) / sizeof(metadata_v4[0]);
+             i++)
+            if (strcmp(buf, metadata_v4[i]) == 0)
+                return 1;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        for (size_t i = 0; i < sizeof(metadata_v6) / sizeof(metadata_v6[0]);
+             i++) {
+            struct in6_addr want;
+            if (inet_pton(AF_INET6, metadata_v6[i], &want) == 1 &&
+                memcmp(&want, &in6->sin6_addr, sizeof(want)) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 for plain http to a metadata address (checked only when a request
+ * opts in with allow_metadata_hosts). */
+static int
+metadata_url_allowed(const char *url)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return 0;
+    int ok = 0;
+    char *scheme = NULL, *host = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        ok = strcasecmp(scheme, "http") == 0 && host_is_metadata(host);
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
 }
 
 int
@@ -322,7 +389,8 @@ on_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
     struct http_call *c = arg;
     if (purpose != CURLSOCKTYPE_IPCXN)
         return CURL_SOCKET_BAD;
-    if (c->is_http && !addr_is_loopback(&addr->addr)) {
+    if (c->is_http && !addr_is_loopback(&addr->addr) &&
+        !(c->allow_metadata && addr_is_metadata(&addr->addr))) {
         snprintf(c->err.code, sizeof(c->err.code), "url");
         return CURL_SOCKET_BAD;
     }
@@ -664,7 +732,9 @@ http_start(struct http_engine *e, const struct http_request *req,
                     "HTTP engine shutting down");
         return c; /* http_engine_free's loop completes it */
     }
-    if (!http_url_allowed(c->url)) {
+    c->allow_metadata = req->allow_metadata_hosts;
+    if (!http_url_allowed(c->url) &&
+        !(c->allow_metadata && metadata_url_allowed(c->url))) {
         dg_err_setc(&c->err, DG_EINVALID, "url",
                     "URL refused: https only, plain http to loopback only");
         call_finish(c, DG_EINVALID);

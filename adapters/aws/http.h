@@ -31,6 +31,10 @@ struct http_request {
     long connect_timeout_ms; /* 0: the engine's default */
     long timeout_ms;         /* whole call; 0: the engine's default */
     size_t max_response;     /* body cap; 0: the engine's default */
+    /* Credentials only: also allow plain http to exactly the link-local
+     * instance and container metadata addresses (169.254.169.254,
+     * [fd00:ec2::254], 169.254.170.2, 169.254.170.23, [fd00:ec2::23]). */
+    int allow_metadata_hosts;
 };
 
 struct http_response {

@@ -287,6 +287,38 @@ START_TEST(refused_url)
 }
 END_TEST
 
+START_TEST(metadata_hosts_need_opt_in)
+{
+    /* Link-local metadata addresses are refused unless the request opts
+     * in; opting in does not open other non-loopback hosts. No test ever
+     * connects to a non-loopback address: every case here is refused on the
+     * URL, before any connection. */
+    static const char *const md[] = {"http://169.254.169.254/latest/api/token",
+                                     "http://169.254.170.2/v2/credentials",
+                                     "http://[fd00:ec2::23]/creds"};
+    for (size_t i = 0; i < sizeof(md) / sizeof(md[0]); i++) {
+        struct result r;
+        memset(&r, 0, sizeof(r));
+        start(&r, "GET", md[i], NULL);
+        ck_assert(acu_run_until(F.base, &r.calls, 1, 2000));
+        ck_assert_int_eq(r.rc, DG_EINVALID);
+        ck_assert_str_eq(r.code, "url");
+    }
+    static const char *const still_bad[] = {
+        "http://169.254.169.253/", "http://10.0.0.1/", "ftp://169.254.169.254/",
+        "http://169.254.169.254.example.com/"};
+    struct http_request opt = {.allow_metadata_hosts = 1};
+    for (size_t i = 0; i < sizeof(still_bad) / sizeof(still_bad[0]); i++) {
+        struct result r;
+        memset(&r, 0, sizeof(r));
+        start(&r, "GET", still_bad[i], &opt);
+        ck_assert(acu_run_until(F.base, &r.calls, 1, 2000));
+        ck_assert_int_eq(r.rc, DG_EINVALID);
+        ck_assert_str_eq(r.code, "url");
+    }
+}
+END_TEST
+
 START_TEST(engine_free_cancels)
 {
     struct result r[3];
@@ -327,6 +359,7 @@ suite(void)
     tcase_add_test(tc, cancel);
     tcase_add_test(tc, exactly_once);
     tcase_add_test(tc, refused_url);
+    tcase_add_test(tc, metadata_hosts_need_opt_in);
     tcase_add_test(tc, engine_free_cancels);
     suite_add_tcase(s, tc);
     return s;
