@@ -9,7 +9,8 @@
  * order the checks were created, so it is stable.
  *
  * Credentials: the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- * AWS_SESSION_TOKEN) through the static provider; see make_creds().
+ * AWS_SESSION_TOKEN), profiles, web identity, ECS or IMDSv2 through the
+ * standard chain; see make_creds().
  *
  * Ownership: everything belongs to struct live and is freed before
  * live_validate returns. Nothing secret is printed: SSM values never are.
@@ -25,6 +26,7 @@
 #include "client.h"
 #include "config.h"
 #include "creds.h"
+#include "creds_chain.h"
 #include "ecs.h"
 #include "elasticache.h"
 #include "http.h"
@@ -587,23 +589,16 @@ out:
 /* --- the loop --- */
 
 /* The one line to change when the full credential chain arrives. */
+/* The standard credentials chain: environment, shared files and profiles
+ * (assume role), web identity, ECS container credentials, IMDSv2. */
 static struct aws_creds_provider *
-make_creds(struct event_base *base, struct dg_err *err)
+make_creds(struct event_base *base, struct http_engine *http,
+           const struct dg_config *cfg)
 {
-    const char *ak = getenv("AWS_ACCESS_KEY_ID"); /* NOLINT: main thread */
-    const char *sk = getenv("AWS_SECRET_ACCESS_KEY");
-    const char *tok = getenv("AWS_SESSION_TOKEN");
-    struct aws_creds *c;
-    struct aws_creds_provider *p;
-    if (!ak || !*ak || !sk || !*sk) {
-        dg_err_setc(err, DG_EINVALID, "no_credentials",
-                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
-        return NULL;
-    }
-    c = aws_creds_new(ak, sk, tok && *tok ? tok : NULL, 0, "env");
-    p = aws_creds_static_new(base, c);
-    aws_creds_unref(c);
-    return p;
+    struct creds_chain_opts o = {.region = cfg->aws.region,
+                                 .endpoints = cfg->aws.endpoints,
+                                 .nendpoints = cfg->aws.nendpoints};
+    return creds_chain_new(base, http, &o);
 }
 
 int
@@ -621,13 +616,8 @@ live_validate(const struct dg_config *cfg, FILE *report)
         fprintf(report, "FAIL live validation: cannot create an event loop\n");
         return 1;
     }
-    creds = make_creds(lv.base, &err);
-    if (!creds) {
-        fprintf(report, "FAIL %-28s %-10s %s: %s\n", "credentials", "-", "env",
-                err.msg);
-        goto out;
-    }
     http = http_engine_new(lv.base, NULL);
+    creds = make_creds(lv.base, http, cfg);
     struct aws_client_opts opts = {.region = cfg->aws.region,
                                    .endpoints = cfg->aws.endpoints,
                                    .nendpoints = cfg->aws.nendpoints,

@@ -104,9 +104,20 @@ class LiveValidate(unittest.TestCase):
     def test_4_no_credentials(self):
         env = dict(self.env)
         env.pop("AWS_ACCESS_KEY_ID")
+        env["AWS_EC2_METADATA_DISABLED"] = "true"  # never reach for IMDS
         r = self.validate(self.config, env)
         self.assertEqual(r.returncode, 1)
         self.assertIn("AWS_ACCESS_KEY_ID", r.stdout)
+        # No credentials anywhere: the chain says so, names no secret.
+        for k in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            env.pop(k, None)
+        with tempfile.TemporaryDirectory() as home:
+            env["HOME"] = home
+            env["AWS_CONFIG_FILE"] = os.path.join(home, "none")
+            env["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(home, "none")
+            r = self.validate(self.config, env)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertNotIn(self.env["AWS_SECRET_ACCESS_KEY"], r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
