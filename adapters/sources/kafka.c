@@ -1,0 +1,18 @@
+/* stub: replaced below */
+#include "source.h"
+
+extern const struct source_ops source_kafka_ops;
+
+static dg_rc
+stub_create(struct event_base *base, const cJSON *conf,
+            const struct source_host *host, struct source **out,
+            struct dg_err *err)
+{
+    (void)base;
+    (void)conf;
+    (void)host;
+    *out = NULL;
+    return dg_err_set(err, DG_EINVALID, "kafka source: not yet");
+}
+
+const struct source_ops source_kafka_ops = {.type = "kafka", .create = stub_create};
