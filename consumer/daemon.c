@@ -446,7 +446,13 @@ finish(struct daemon *d)
                "backlog", b, NULL);
     }
     d->state = D_DONE;
-    log_kv(DG_LOG_INFO, "stopped", NULL);
+    const struct engine_stats *es = engine_stats(d->eng);
+    char m[32], dup[32], rej[32];
+    snprintf(m, sizeof(m), "%llu", (unsigned long long)es->messages);
+    snprintf(dup, sizeof(dup), "%llu", (unsigned long long)es->duplicates);
+    snprintf(rej, sizeof(rej), "%llu", (unsigned long long)es->rejected);
+    log_kv(DG_LOG_INFO, "stopped", "messages", m, "duplicates", dup,
+           "rejected", rej, NULL);
     event_base_loopexit(d->base, NULL);
 }
 
