@@ -272,20 +272,25 @@ check_order(struct audit *a, size_t *dups)
         size_t j = i;
         while (j < a->n && s[j].seq == s[i].seq)
             j++;
+        /* Score: its hash recomputes (4), it links to the previous
+         * record (2), the next seq links to it (1); ties: first fed. */
         size_t c = i;
-        int found = 0;
-        for (size_t k = i; k < j && !found; k++)
-            if (s[k].self_ok &&
-                (!prev || prev->seq + 1 != s[k].seq ||
-                 memcmp(s[k].prev, prev->hash, DG_SHA256_LEN) == 0)) {
+        int best = -1;
+        for (size_t k = i; k < j; k++) {
+            int score = s[k].self_ok ? 4 : 0;
+            if (!prev || prev->seq + 1 != s[k].seq ||
+                memcmp(s[k].prev, prev->hash, DG_SHA256_LEN) == 0)
+                score += 2;
+            for (size_t q = j; q < a->n && s[q].seq == s[k].seq + 1; q++)
+                if (memcmp(s[q].prev, s[k].hash, DG_SHA256_LEN) == 0) {
+                    score += 1;
+                    break;
+                }
+            if (score > best) {
+                best = score;
                 c = k;
-                found = 1;
             }
-        for (size_t k = i; k < j && !found; k++)
-            if (s[k].self_ok) {
-                c = k;
-                found = 1;
-            }
+        }
         const struct rec *r = &s[c];
         first[r->pos] = 1;
         for (size_t k = i; k < j; k++) {
