@@ -107,8 +107,8 @@ check_record(struct audit *a, const char *text, size_t len, const char *where)
     a->fed++;
     struct dg_err err;
     dg_err_clear(&err);
-    cJSON *ev = dg_json_parse(text, len, EVENTS_MAX_JSON, DG_JSON_MAX_DEPTH,
-                              &err);
+    cJSON *ev =
+        dg_json_parse(text, len, EVENTS_MAX_JSON, DG_JSON_MAX_DEPTH, &err);
     if (!ev) {
         char what[600];
         snprintf(what, sizeof(what), "not JSON: %s", err.msg);

@@ -53,7 +53,14 @@
 #include "store.h"
 #include "store_events.h"
 
-enum dstate { D_STARTING, D_RUNNING, D_DRAINING, D_FLUSHING, D_STOPPING, D_DONE };
+enum dstate {
+    D_STARTING,
+    D_RUNNING,
+    D_DRAINING,
+    D_FLUSHING,
+    D_STOPPING,
+    D_DONE
+};
 
 struct dsrc {
     struct daemon *d;
@@ -179,8 +186,8 @@ on_emit(const cJSON *line, void *ctx)
             cJSON_AddStringToObject(data, "decision_id", d->cur_decision);
         subject = dg_json_str(line, "plan_id");
     }
-    cJSON *ev = events_new(d->cfg->service.name, type, id, d->now, subject,
-                           data);
+    cJSON *ev =
+        events_new(d->cfg->service.name, type, id, d->now, subject, data);
     int64_t seq = 0;
     d->emit_rc = store_events_append(d->st, ev, d->now, &seq, &d->emit_err);
     if (d->emit_rc == DG_OK)
@@ -309,9 +316,8 @@ process_cb(evutil_socket_t fd, short what, void *arg)
             outbox_kick(d->ob, d->last_seq);
     } else {
         store_rollback(d->st);
-        log_kv(DG_LOG_ERROR,
-               "store failed: messages left for redelivery", "error", err.msg,
-               "rc", dg_rc_name(rc), NULL);
+        log_kv(DG_LOG_ERROR, "store failed: messages left for redelivery",
+               "error", err.msg, "rc", dg_rc_name(rc), NULL);
         struct dg_err rerr;
         dg_err_clear(&rerr);
         if (engine_reload(d->eng, &rerr) != DG_OK) {
@@ -451,8 +457,8 @@ finish(struct daemon *d)
     snprintf(m, sizeof(m), "%llu", (unsigned long long)es->messages);
     snprintf(dup, sizeof(dup), "%llu", (unsigned long long)es->duplicates);
     snprintf(rej, sizeof(rej), "%llu", (unsigned long long)es->rejected);
-    log_kv(DG_LOG_INFO, "stopped", "messages", m, "duplicates", dup,
-           "rejected", rej, NULL);
+    log_kv(DG_LOG_INFO, "stopped", "messages", m, "duplicates", dup, "rejected",
+           rej, NULL);
     event_base_loopexit(d->base, NULL);
 }
 
@@ -577,13 +583,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
     (void)what;
     struct daemon *d = arg;
     if (sig == SIGHUP) {
-        log_kv(DG_LOG_INFO,
-               "SIGHUP: logs go to stderr, nothing to reopen", NULL);
+        log_kv(DG_LOG_INFO, "SIGHUP: logs go to stderr, nothing to reopen",
+               NULL);
         return;
     }
     if (d->state >= D_DRAINING) {
-        log_kv(DG_LOG_WARN, "second signal while draining: stopping now",
-               NULL);
+        log_kv(DG_LOG_WARN, "second signal while draining: stopping now", NULL);
         deadline_cb(-1, 0, d);
         return;
     }
@@ -635,8 +640,8 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
     d->hard_ev = evtimer_new(base, hard_cb, d);
 
     dg_rc rc = DG_OK;
-    char *path = opts->store_path ? dg_strdup(opts->store_path)
-                                  : daemon_store_path(cfg);
+    char *path =
+        opts->store_path ? dg_strdup(opts->store_path) : daemon_store_path(cfg);
     rc = store_open(path, STORE_SYNC_FULL, &d->st, err);
     dg_free(path);
     if (rc != DG_OK)
@@ -813,8 +818,7 @@ daemon_run(const struct dg_config *cfg, const struct daemon_opts *opts)
         event_base_free(base);
         return 1;
     }
-    log_kv(DG_LOG_INFO, "starting", "config", cfg->path ? cfg->path : "",
-           NULL);
+    log_kv(DG_LOG_INFO, "starting", "config", cfg->path ? cfg->path : "", NULL);
     daemon_start(d);
     event_base_dispatch(base);
     int status = daemon_status(d);

@@ -30,7 +30,7 @@ struct engine {
     cJSON *runbook_unplanned;
     char *name_planned; /* file stems for people */
     char *name_unplanned;
-    int64_t clock_ms; /* latest signal time seen: replay's clock */
+    int64_t clock_ms;    /* latest signal time seen: replay's clock */
     const char *cur_key; /* the message being processed: its dedup key */
     struct engine_stats stats;
 };

@@ -46,8 +46,8 @@ cJSON *events_new(const char *service, const char *type, const char *id,
 /* The chain hash of ev (any "drgatehash" member is ignored; the tree is
  * left as it was, apart from member order) after prev.
  * DG_EINVALID when ev cannot be written canonically. */
-dg_rc events_hash(cJSON *ev, const char *prev,
-                  char out[DG_SHA256_HEX_LEN + 1], struct dg_err *err);
+dg_rc events_hash(cJSON *ev, const char *prev, char out[DG_SHA256_HEX_LEN + 1],
+                  struct dg_err *err);
 
 /* Adds drgateseq and drgateprev to ev, computes its hash into hash_out and
  * adds drgatehash. Returns the canonical text of the sealed event (caller

@@ -240,9 +240,9 @@ sink_done(struct sink *snk, int64_t seq, dg_rc rc, const struct dg_err *err,
         }
         if (s->failing_since && !s->failed) {
             char since[32];
-            snprintf(since, sizeof(since), "%lld",
-                     (long long)(ob->o.now_ms(ob->o.clock_ctx) -
-                                 s->failing_since));
+            snprintf(
+                since, sizeof(since), "%lld",
+                (long long)(ob->o.now_ms(ob->o.clock_ctx) - s->failing_since));
             log_kv(DG_LOG_INFO, "sink recovered", "sink", s->name,
                    "failed_for_ms", since, NULL);
             s->failing_since = 0;
@@ -269,8 +269,7 @@ sink_done(struct sink *snk, int64_t seq, dg_rc rc, const struct dg_err *err,
                      (long long)(now - s->failing_since));
             log_kv(DG_LOG_WARN,
                    "SINK FAILING: events are piling up in the outbox", "sink",
-                   s->name, "failing_for_ms", ms, "error", s->last_error,
-                   NULL);
+                   s->name, "failing_for_ms", ms, "error", s->last_error, NULL);
             s->warned = 1;
             s->warnings++;
         }
@@ -290,8 +289,8 @@ submit_row(const struct store_event_row *row, void *ctx)
     struct obsink *s = c->s;
     if (row->seq != s->next) {
         /* A hole in the table would stall the drain forever: say so. */
-        log_kv(DG_LOG_ERROR, "outbox: events table has a gap", "sink",
-               s->name, NULL);
+        log_kv(DG_LOG_ERROR, "outbox: events table has a gap", "sink", s->name,
+               NULL);
         return 1;
     }
     s->ring[(size_t)row->seq % s->ob->o.window] = SLOT_PENDING;
@@ -305,9 +304,9 @@ static void
 start_retry(struct obsink *s)
 {
     struct outbox *ob = s->ob;
-    uint64_t ms = outbox_backoff_ms(s->attempt, ob->o.rand32(ob->o.clock_ctx),
-                                    ob->o.backoff_base_ms,
-                                    ob->o.backoff_max_ms);
+    uint64_t ms =
+        outbox_backoff_ms(s->attempt, ob->o.rand32(ob->o.clock_ctx),
+                          ob->o.backoff_base_ms, ob->o.backoff_max_ms);
     if (s->attempt < 32)
         s->attempt++;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -369,8 +368,8 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
         dg_err_clear(&err);
         if (store_events_scan(ob->st, s->next - 1, ob->o.window - used,
                               submit_row, &c, &err) != DG_OK)
-            log_kv(DG_LOG_WARN, "outbox: cannot read events", "error",
-                   err.msg, NULL);
+            log_kv(DG_LOG_WARN, "outbox: cannot read events", "error", err.msg,
+                   NULL);
     }
     if (ob->notify && ob->o.progress) {
         ob->notify = 0;

@@ -23,8 +23,8 @@ struct sink;
 struct outbox;
 
 struct outbox_opts {
-    size_t window;          /* events in flight per sink; default 256 */
-    int64_t warn_after_ms;  /* default 60000 */
+    size_t window;            /* events in flight per sink; default 256 */
+    int64_t warn_after_ms;    /* default 60000 */
     uint64_t backoff_base_ms; /* default 200 */
     uint64_t backoff_max_ms;  /* default 30000 */
     /* Injected clock and randomness (NULL: CLOCK_REALTIME, random()). */

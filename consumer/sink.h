@@ -35,8 +35,8 @@ struct sink_ops {
                     struct sink **out, struct dg_err *err);
     void (*start)(struct sink *snk, sink_state_fn started, void *ctx);
     /* json (len bytes, no newline) is copied if the sink needs it later. */
-    void (*submit)(struct sink *snk, const char *json, size_t len,
-                   int64_t seq, sink_done_fn done, void *ctx);
+    void (*submit)(struct sink *snk, const char *json, size_t len, int64_t seq,
+                   sink_done_fn done, void *ctx);
     void (*stop)(struct sink *snk, sink_state_fn stopped, void *ctx);
     /* Frees the sink without calling any completion. Accepts NULL. */
     void (*destroy)(struct sink *snk);

@@ -18,8 +18,7 @@
 #include "store_internal.h"
 
 static dg_rc
-prepare(struct store *s, const char *sql, sqlite3_stmt **st,
-        struct dg_err *err)
+prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct dg_err *err)
 {
     int rc = sqlite3_prepare_v3(store_sqlite(s), sql, -1,
                                 SQLITE_PREPARE_PERSISTENT, st, NULL);

@@ -83,8 +83,7 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 static void
 maybe_stopped(struct ksink *k)
 {
-    if (k->stopping && !k->stopped && k->outstanding == 0 &&
-        !k->failed_head) {
+    if (k->stopping && !k->stopped && k->outstanding == 0 && !k->failed_head) {
         k->stopped = 1;
         event_del(k->grace_ev);
         event_active(k->state_ev, 0, 0);
@@ -155,8 +154,8 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
     k->purged = 1;
     log_kv(DG_LOG_WARN, "kafka sink: undelivered events purged at stop",
            "topic", k->topic, NULL);
-    (void)rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE |
-                                    RD_KAFKA_PURGE_F_INFLIGHT);
+    (void)rd_kafka_purge(k->rk,
+                         RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     serve(k);
 }
 
@@ -232,11 +231,11 @@ ksink_submit(struct sink *snk, const char *json, size_t len, int64_t seq,
     p->ctx = ctx;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__STATE;
     if (!k->stopping)
-        e = rd_kafka_producev(
-            k->rk, RD_KAFKA_V_TOPIC(k->topic),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE((void *)json, len), RD_KAFKA_V_KEY("drgate", 6),
-            RD_KAFKA_V_OPAQUE(p), RD_KAFKA_V_END);
+        e = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_VALUE((void *)json, len),
+                              RD_KAFKA_V_KEY("drgate", 6), RD_KAFKA_V_OPAQUE(p),
+                              RD_KAFKA_V_END);
     if (e) {
         p->rc = k->stopping ? DG_ECANCELLED : DG_ETRANSIENT;
         *k->failed_tail = p;

@@ -255,8 +255,8 @@ begin_close(struct ksrc *k)
     k->closing = 1;
     rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, k->cq);
     if (e) {
-        log_kv(DG_LOG_WARN, "kafka: close failed", "topic", k->topic,
-               "error", rd_kafka_error_string(e), NULL);
+        log_kv(DG_LOG_WARN, "kafka: close failed", "topic", k->topic, "error",
+               rd_kafka_error_string(e), NULL);
         rd_kafka_error_destroy(e);
         finish_close(k);
         return;

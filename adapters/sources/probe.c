@@ -172,7 +172,7 @@ http_done_cb(struct evhttp_request *req, void *arg)
 {
     struct psrc *p = arg;
     if (!p->req)
-        return; /* cancelled */
+        return;    /* cancelled */
     p->req = NULL; /* owned and freed by evhttp after this callback */
     char detail[128];
     int code = req ? evhttp_request_get_response_code(req) : 0;
@@ -274,8 +274,7 @@ parse_target(struct psrc *p, struct dg_err *err)
         p->host_name = dg_strndup(h, hl);
         p->port = atoi(colon + 1);
         if (p->port <= 0 || p->port > 65535)
-            return dg_err_set(err, DG_EINVALID, "probe %s: bad port",
-                              p->name);
+            return dg_err_set(err, DG_EINVALID, "probe %s: bad port", p->name);
         return DG_OK;
     }
     if (strncmp(t, "https://", 8) == 0)

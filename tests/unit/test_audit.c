@@ -112,9 +112,9 @@ START_TEST(reordered)
     dg_buf_init(&r, 1 << 20);
     int idx[] = {0, 1, 3, 2, 4, 5};
     ck_assert_uint_eq(verify(idx, 6, NULL, &r), 1);
-    ck_assert_ptr_nonnull(
-        strstr(dg_buf_str(&r), "line 4: id ev-3, seq 3: out of order: it "
-                               "comes after seq 4 (line 3)"));
+    ck_assert_ptr_nonnull(strstr(dg_buf_str(&r),
+                                 "line 4: id ev-3, seq 3: out of order: it "
+                                 "comes after seq 4 (line 3)"));
     dg_buf_cleanup(&r);
 }
 END_TEST
@@ -126,18 +126,19 @@ START_TEST(inserted)
     cJSON *two = cJSON_Parse(chain[1]);
     char h[DG_SHA256_HEX_LEN + 1];
     struct dg_err err;
-    char *forged =
-        events_seal(ev, 3, dg_json_str(two, "drgatehash"), h, &err);
+    char *forged = events_seal(ev, 3, dg_json_str(two, "drgatehash"), h, &err);
     struct dg_buf r;
     dg_buf_init(&r, 1 << 20);
     int idx[] = {0, 1, -1, 2, 3, 4, 5};
     ck_assert_uint_eq(verify(idx, 7, forged, &r), 1);
-    ck_assert_ptr_nonnull(strstr(dg_buf_str(&r), "line 3: id forged, seq 3: conflicting"));
+    ck_assert_ptr_nonnull(
+        strstr(dg_buf_str(&r), "line 3: id forged, seq 3: conflicting"));
     dg_buf_reset(&r);
     /* Inserted and renumbered after it: the next link breaks. */
     int idx2[] = {0, 1, -1, 3, 4, 5};
     ck_assert_uint_ge(verify(idx2, 6, forged, &r), 1);
-    ck_assert_ptr_nonnull(strstr(dg_buf_str(&r), "id ev-4, seq 4: broken link"));
+    ck_assert_ptr_nonnull(
+        strstr(dg_buf_str(&r), "id ev-4, seq 4: broken link"));
     dg_buf_cleanup(&r);
     dg_free(forged);
     cJSON_Delete(two);

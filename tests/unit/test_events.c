@@ -71,8 +71,8 @@ START_TEST(cloudevent_shape_and_seal)
 {
     cJSON *data = cJSON_CreateObject();
     cJSON_AddStringToObject(data, "plan_id", "p1");
-    cJSON *ev = events_new("svc", EVENTS_PLAN_PROPOSED, "id-1",
-                           1767225600000LL, "p1", data);
+    cJSON *ev = events_new("svc", EVENTS_PLAN_PROPOSED, "id-1", 1767225600000LL,
+                           "p1", data);
     ck_assert_str_eq(dg_json_str(ev, "specversion"), "1.0");
     ck_assert_str_eq(dg_json_str(ev, "source"), "drgate/svc");
     ck_assert_str_eq(dg_json_str(ev, "time"), "2026-01-01T00:00:00.000Z");
@@ -135,8 +135,8 @@ START_TEST(store_append_chains)
     for (int i = 0; i < 3; i++) {
         char id[8];
         snprintf(id, sizeof(id), "e%d", i);
-        cJSON *ev = events_new("svc", EVENTS_DECISION_MADE, id, 1000 + i,
-                               NULL, NULL);
+        cJSON *ev =
+            events_new("svc", EVENTS_DECISION_MADE, id, 1000 + i, NULL, NULL);
         int64_t seq = 0;
         ck_assert_int_eq(store_events_append(s, ev, 1000 + i, &seq, &err),
                          DG_OK);
