@@ -229,13 +229,27 @@ ksink_submit(struct sink *snk, const char *json, size_t len, int64_t seq,
     p->seq = seq;
     p->done = done;
     p->ctx = ctx;
-    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__STATE;
-    if (!k->stopping)
-        e = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_VALUE((void *)json, len),
-                              RD_KAFKA_V_KEY("drgate", 6), RD_KAFKA_V_OPAQUE(p),
-                              RD_KAFKA_V_END);
+    int e = 1;
+    if (!k->stopping) {
+        /* produceva: the RD_KAFKA_V_* macros use statement expressions. */
+        rd_kafka_vu_t vu[5];
+        vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+        vu[0].u.cstr = k->topic;
+        vu[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+        vu[1].u.i = RD_KAFKA_MSG_F_COPY;
+        vu[2].vtype = RD_KAFKA_VTYPE_VALUE;
+        vu[2].u.mem.ptr = (void *)json;
+        vu[2].u.mem.size = len;
+        vu[3].vtype = RD_KAFKA_VTYPE_KEY;
+        vu[3].u.mem.ptr = (void *)"drgate";
+        vu[3].u.mem.size = 6;
+        vu[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+        vu[4].u.ptr = p;
+        rd_kafka_error_t *ke = rd_kafka_produceva(k->rk, vu, 5);
+        e = ke != NULL;
+        if (ke)
+            rd_kafka_error_destroy(ke);
+    }
     if (e) {
         p->rc = k->stopping ? DG_ECANCELLED : DG_ETRANSIENT;
         *k->failed_tail = p;
