@@ -260,7 +260,8 @@ check_order(struct audit *a, size_t *dups)
 {
     /* Work on a copy sorted by seq (stable by feed position). */
     struct rec *s = dg_malloc((a->n ? a->n : 1) * sizeof(*s));
-    memcpy(s, a->v, a->n * sizeof(*s));
+    if (a->n)
+        memcpy(s, a->v, a->n * sizeof(*s));
     qsort(s, a->n, sizeof(*s), by_seq);
     /* Walk the seqs in order. Among records sharing a seq, the one that
      * fits the chain (hash recomputes, links to the previous) is the

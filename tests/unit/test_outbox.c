@@ -169,7 +169,8 @@ run_case(const int *fail_at, int nfail, int window, int64_t *want, int nwant)
     memset(&f, 0, sizeof(f));
     f.hdr.ops = &fake_ops;
     f.ev = event_new(base, -1, 0, fake_fire, &f);
-    memcpy(f.fail_at, fail_at, sizeof(int) * (size_t)nfail);
+    if (nfail)
+        memcpy(f.fail_at, fail_at, sizeof(int) * (size_t)nfail);
     f.nfail = nfail;
     struct outbox_opts o = {.window = (size_t)window,
                             .backoff_base_ms = 1,
