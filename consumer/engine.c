@@ -30,7 +30,8 @@ struct engine {
     cJSON *runbook_unplanned;
     char *name_planned; /* file stems for people */
     char *name_unplanned;
-    int64_t clock_ms; /* latest signal time seen: replay's clock */
+    int64_t clock_ms;    /* latest signal time seen: replay's clock */
+    const char *cur_key; /* the message being processed: its dedup key */
     struct engine_stats stats;
 };
 
@@ -87,6 +88,12 @@ engine_free(struct engine *e)
     dg_free(e->name_planned);
     dg_free(e->name_unplanned);
     dg_free(e);
+}
+
+const char *
+engine_message_id(const struct engine *e)
+{
+    return e->cur_key;
 }
 
 const struct engine_stats *
@@ -311,6 +318,7 @@ engine_process(struct engine *e, const char *data, size_t len,
         digest_sha256_hex(data, len, hashed + 7);
         key = hashed;
     }
+    e->cur_key = key;
     int is_new = 0;
     int64_t seen_at = now_ms ? now_ms : e->clock_ms;
     rc = store_message_seen(e->st, key, source, seen_at, &is_new, err);
@@ -350,6 +358,7 @@ engine_process(struct engine *e, const char *data, size_t len,
         break;
     }
 out:
+    e->cur_key = NULL;
     decode_record_cleanup(&rec);
     return rc;
 }

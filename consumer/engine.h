@@ -59,6 +59,10 @@ dg_rc engine_checkpoint(struct engine *e, struct dg_err *err);
 /* Re-reads the policy state from the store after a rollback. */
 dg_rc engine_reload(struct engine *e, struct dg_err *err);
 const struct engine_stats *engine_stats(const struct engine *e);
+/* The id of the message being processed (its event id, or "sha256:<hex>"
+ * of its bytes): the causal link for events. Valid only inside the emit
+ * callback; NULL outside engine_process. */
+const char *engine_message_id(const struct engine *e);
 
 /* Offline check of cfg's runbooks: each loads, validates and binds with
  * the configured variables. Appends one line per problem to errors. */
