@@ -107,7 +107,12 @@ class LiveValidate(unittest.TestCase):
         env["AWS_EC2_METADATA_DISABLED"] = "true"  # never reach for IMDS
         r = self.validate(self.config, env)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("AWS_ACCESS_KEY_ID", r.stdout)
+        # A lone secret is not a credential: the chain finds none and says
+        # where it looked, on every check.
+        fails = self.lines(r.stdout, "FAIL")
+        self.assertTrue(fails, r.stdout)
+        for line in fails:
+            self.assertIn("no_credentials", line)
         # No credentials anywhere: the chain says so, names no secret.
         for k in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
             env.pop(k, None)
