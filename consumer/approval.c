@@ -282,21 +282,19 @@ email_text(const struct approval_gate *g, const struct approval_request_in *in,
     const struct plan *p = in->plan;
     char exp[DG_TIME_STR_LEN], obs[DG_TIME_STR_LEN];
     timefmt_format(pub->expires_ms, exp);
-    dg_rc rc = dg_buf_printf(
-        b,
-        "drgate asks for approval of plan %s (%s).\n\n"
-        "What will change, where, in this order:\n%s\n",
-        p->id, p->plan_class, summary);
+    dg_rc rc = dg_buf_printf(b,
+                             "drgate asks for approval of plan %s (%s).\n\n"
+                             "What will change, where, in this order:\n%s\n",
+                             p->id, p->plan_class, summary);
     if (rc == DG_OK && p->data_loss) {
         rc = dg_buf_addstr(b, "DATA AT RISK: this plan can lose writes that "
                               "were not yet replicated.\n");
         if (rc == DG_OK && in->lag_ms >= 0) {
             timefmt_format(in->lag_observed_ms, obs);
-            rc = dg_buf_printf(b,
-                               "Last observed replication lag: %lld ms%s%s.\n",
-                               (long long)in->lag_ms,
-                               in->lag_observed_ms > 0 ? " at " : "",
-                               in->lag_observed_ms > 0 ? obs : "");
+            rc = dg_buf_printf(
+                b, "Last observed replication lag: %lld ms%s%s.\n",
+                (long long)in->lag_ms, in->lag_observed_ms > 0 ? " at " : "",
+                in->lag_observed_ms > 0 ? obs : "");
         } else if (rc == DG_OK) {
             rc = dg_buf_addstr(b, "Last observed replication lag: unknown.\n");
         }
@@ -397,8 +395,7 @@ build_publication(const struct approval_gate *g,
         dg_buf_cleanup(&text);
         cleanse_free(req);
         return dg_err_setc(err, DG_EINVALID, "too_large",
-                           "plan %s: the approval request is too large",
-                           p->id);
+                           "plan %s: the approval request is too large", p->id);
     }
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "default", dg_buf_str(&text));
@@ -484,8 +481,8 @@ approval_cancel(struct store *s, const char *plan_id, int64_t now_ms,
 /* Distinct approvals by approvers listed in g. */
 static dg_rc
 count_listed(const struct approval_gate *g, struct store *s,
-             const char *plan_id, int *count, const char *also,
-             int *has_also, struct dg_err *err)
+             const char *plan_id, int *count, const char *also, int *has_also,
+             struct dg_err *err)
 {
     char **names = NULL;
     size_t n = 0;
@@ -554,10 +551,11 @@ approval_ed25519_verify(EVP_PKEY *pub, const char *text, const char *sig_b64)
         b64_decode(sig_b64, sig, sizeof(sig)) != ED25519_SIG_LEN)
         return 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, pub,
-                                            NULL) == 1 &&
-             EVP_DigestVerify(ctx, sig, ED25519_SIG_LEN,
-                              (const unsigned char *)text, strlen(text)) == 1;
+    int ok =
+        ctx &&
+        EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, pub, NULL) == 1 &&
+        EVP_DigestVerify(ctx, sig, ED25519_SIG_LEN, (const unsigned char *)text,
+                         strlen(text)) == 1;
     EVP_MD_CTX_free(ctx);
     ERR_clear_error();
     return ok;
@@ -596,12 +594,12 @@ approval_reply_sign(const struct approval_reply_in *in, EVP_PKEY *key,
     unsigned char sig[ED25519_SIG_LEN];
     size_t siglen = sizeof(sig);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = text && ctx &&
-             EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, key, NULL) ==
-                 1 &&
-             EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)text,
-                            strlen(text)) == 1 &&
-             siglen == ED25519_SIG_LEN;
+    int ok =
+        text && ctx &&
+        EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
+        EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)text,
+                       strlen(text)) == 1 &&
+        siglen == ED25519_SIG_LEN;
     EVP_MD_CTX_free(ctx);
     dg_free(text);
     if (!ok) {
@@ -696,9 +694,8 @@ approval_refuse(const struct dg_approval_msg *m, enum approval_reason r,
     out->event = e;
 }
 
-static void
-refusef(const struct dg_approval_msg *m, enum approval_reason r,
-        struct approval_outcome *out, const char *fmt, ...)
+static void refusef(const struct dg_approval_msg *m, enum approval_reason r,
+                    struct approval_outcome *out, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
@@ -719,7 +716,8 @@ accepted_event(const struct dg_approval_msg *m, struct approval_outcome *out)
     out->verdict = APPROVAL_ACCEPTED;
     out->reason = APPROVAL_OK;
     out->event_type = "drgate.approval.accepted";
-    snprintf(out->reason_text, sizeof(out->reason_text), "%s counted (%d of %d)",
+    snprintf(out->reason_text, sizeof(out->reason_text),
+             "%s counted (%d of %d)",
              strcmp(m->decision, "reject") == 0 ? "rejection" : "approval",
              out->approvals, out->quorum);
     cJSON *e = cJSON_CreateObject();
@@ -805,8 +803,8 @@ check_signed(const struct approval_gate *g, const struct dg_approval_msg *m,
     }
     char *text = approval_signed_text(m->body);
     if (!text) {
-        refusef(m, APPROVAL_MALFORMED, out,
-                "the reply is larger than %d bytes", APPROVAL_MAX_REPLY);
+        refusef(m, APPROVAL_MALFORMED, out, "the reply is larger than %d bytes",
+                APPROVAL_MAX_REPLY);
         return 0;
     }
     int ok = approval_ed25519_verify(g->keys[idx], text, m->signature);
@@ -836,15 +834,14 @@ check_request(const struct approval_gate *g, struct store *s,
     }
     if (strcmp(r->state, STORE_APPR_PENDING) != 0) {
         refusef(m, APPROVAL_ALREADY_FINISHED, out,
-                "plan already finished: its approval request is %s",
-                r->state);
+                "plan already finished: its approval request is %s", r->state);
         return 0;
     }
     if (now_ms >= r->expires_ms) {
         char exp[DG_TIME_STR_LEN];
         timefmt_format(r->expires_ms, exp);
-        refusef(m, APPROVAL_EXPIRED, out,
-                "the approval request expired at %s", exp);
+        refusef(m, APPROVAL_EXPIRED, out, "the approval request expired at %s",
+                exp);
         return 0;
     }
     token_hash_hex(m->token, hash);
@@ -863,8 +860,8 @@ check_request(const struct approval_gate *g, struct store *s,
                 m->signed_at);
         return 0;
     }
-    *rc = count_listed(g, s, m->plan_id, &out->approvals, m->approver, &dup,
-                       err);
+    *rc =
+        count_listed(g, s, m->plan_id, &out->approvals, m->approver, &dup, err);
     if (*rc != DG_OK)
         return 0;
     int approve = strcmp(m->decision, "approve") == 0;

@@ -79,8 +79,7 @@ struct approval_publication {
  * SHA-256 is stored), expiry now + ttl, quorum by class, data-loss flag.
  * DG_EINVALID (code "exists") when the plan already has a request; store
  * errors as in store.h; DG_EFATAL when the random source fails. */
-dg_rc approval_request_create(const struct approval_gate *g,
-                              struct store *s,
+dg_rc approval_request_create(const struct approval_gate *g, struct store *s,
                               const struct approval_request_in *in,
                               struct approval_publication *out,
                               struct dg_err *err);

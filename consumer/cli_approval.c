@@ -196,8 +196,8 @@ load_key(const char *cmd, const char *path)
 
 /* With a config: the approver is listed and key is theirs. 0 or 1. */
 static int
-check_listed(const char *cmd, const struct dg_config *cfg,
-             const char *approver, EVP_PKEY *key)
+check_listed(const char *cmd, const struct dg_config *cfg, const char *approver,
+             EVP_PKEY *key)
 {
     for (size_t i = 0; i < cfg->approval.napprovers; i++) {
         const struct cfg_approver *a = &cfg->approval.approvers[i];

@@ -100,8 +100,8 @@ add_field(const cJSON *env, const char *key, int optional, struct dg_buf *out,
         return 0;
     if (!cJSON_IsString(f))
         return dg_err_setc(err, DG_EINVALID, "bad_sns_envelope",
-                           "SNS envelope: %s missing or not a string", key) !=
-               DG_OK;
+                           "SNS envelope: %s missing or not a string",
+                           key) != DG_OK;
     if (dg_buf_printf(out, "%s\n", key) != DG_OK ||
         dg_buf_addstr(out, f->valuestring) != DG_OK ||
         dg_buf_addc(out, '\n') != DG_OK)
@@ -152,8 +152,8 @@ path_ok(const char *p)
         return 0;
     for (; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-              *p == '.' || *p == '/'))
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+              *p == '/'))
             return 0;
     return 1;
 }
@@ -185,8 +185,8 @@ snsverify_cert_url_ok(const char *url, const char *test_host)
     static const char com[] = ".amazonaws.com", cn[] = ".amazonaws.com.cn";
     size_t rlen;
     int china;
-    if (hlen > 4 + sizeof(cn) - 1 && strcmp(h + hlen - (sizeof(cn) - 1), cn) ==
-                                         0) {
+    if (hlen > 4 + sizeof(cn) - 1 &&
+        strcmp(h + hlen - (sizeof(cn) - 1), cn) == 0) {
         rlen = hlen - 4 - (sizeof(cn) - 1);
         china = 1;
     } else if (hlen > 4 + sizeof(com) - 1 &&
@@ -233,11 +233,12 @@ verify_raw(EVP_PKEY *pub, int version, const char *sts,
            const unsigned char *sig, size_t siglen, struct dg_err *err)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx &&
-             EVP_DigestVerifyInit_ex(ctx, NULL, version == 1 ? "SHA1" : "SHA256",
-                                     NULL, NULL, pub, NULL) == 1 &&
-             EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)sts,
-                              strlen(sts)) == 1;
+    int ok =
+        ctx &&
+        EVP_DigestVerifyInit_ex(ctx, NULL, version == 1 ? "SHA1" : "SHA256",
+                                NULL, NULL, pub, NULL) == 1 &&
+        EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)sts,
+                         strlen(sts)) == 1;
     EVP_MD_CTX_free(ctx);
     ERR_clear_error();
     return ok ? DG_OK
@@ -459,8 +460,8 @@ job_check(struct job *j, const struct cache_ent *e)
                                   "the signing certificate has expired"));
         return;
     }
-    job_finish(j, verify_raw(e->pub, j->version, j->sts, j->sig, j->siglen,
-                             &j->err));
+    job_finish(
+        j, verify_raw(e->pub, j->version, j->sts, j->sig, j->siglen, &j->err));
 }
 
 static void fetched(dg_rc rc, const char *body, size_t len, const char *errmsg,
@@ -480,10 +481,10 @@ snsverify_verify(struct snsverify *v, const cJSON *env, int64_t now_ms,
     dg_err_clear(&j->err);
     struct dg_buf sts;
     dg_buf_init(&sts, STS_MAX);
-    dg_rc rc = cJSON_IsObject(env) ? DG_OK
-                                   : dg_err_setc(&j->err, DG_EINVALID,
-                                                 "bad_sns_envelope",
-                                                 "not an SNS envelope");
+    dg_rc rc = cJSON_IsObject(env)
+                   ? DG_OK
+                   : dg_err_setc(&j->err, DG_EINVALID, "bad_sns_envelope",
+                                 "not an SNS envelope");
     if (rc == DG_OK)
         rc = sig_fields(env, &j->version, j->sig, &j->siglen, &j->err);
     if (rc == DG_OK)

@@ -116,9 +116,9 @@ store_appr_req_get(struct store *s, const char *plan_id,
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof(*out));
     *found = 0;
-    dg_rc rc = prep(
-        s, "SELECT " REQ_COLS " FROM approval_requests WHERE plan_id = ?", &st,
-        err);
+    dg_rc rc =
+        prep(s, "SELECT " REQ_COLS " FROM approval_requests WHERE plan_id = ?",
+             &st, err);
     if (rc != DG_OK)
         return rc;
     sqlite3_bind_text(st, 1, plan_id, -1, SQLITE_STATIC);
@@ -217,9 +217,8 @@ store_appr_req_next_expiry(struct store *s, int64_t *ms, int *found,
 
 dg_rc
 store_appr_add(struct store *s, const char *plan_id, const char *approver,
-               const char *decision, const char *signed_at,
-               int64_t received_ms, const char *reply_json, int *inserted,
-               struct dg_err *err)
+               const char *decision, const char *signed_at, int64_t received_ms,
+               const char *reply_json, int *inserted, struct dg_err *err)
 {
     sqlite3_stmt *st = NULL;
     int reject = strcmp(decision, "reject") == 0;
@@ -317,7 +316,6 @@ void
 store_appr_rollback(struct store *s)
 {
     sqlite3 *db = store_sqlite(s);
-    if (sqlite3_exec(db, "ROLLBACK TO approval", NULL, NULL, NULL) ==
-        SQLITE_OK)
+    if (sqlite3_exec(db, "ROLLBACK TO approval", NULL, NULL, NULL) == SQLITE_OK)
         (void)sqlite3_exec(db, "RELEASE approval", NULL, NULL, NULL);
 }

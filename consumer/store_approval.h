@@ -61,10 +61,9 @@ dg_rc store_appr_req_next_expiry(struct store *s, int64_t *ms, int *found,
 
 /* Records a counted reply. For decision "approve" an existing row of the
  * same approver is kept and *inserted is 0; "reject" replaces it. */
-dg_rc store_appr_add(struct store *s, const char *plan_id,
-                     const char *approver, const char *decision,
-                     const char *signed_at, int64_t received_ms,
-                     const char *reply_json, int *inserted,
+dg_rc store_appr_add(struct store *s, const char *plan_id, const char *approver,
+                     const char *decision, const char *signed_at,
+                     int64_t received_ms, const char *reply_json, int *inserted,
                      struct dg_err *err);
 /* Names of the approvers whose recorded decision for plan_id is decision,
  * in name order. *names is an array of *n strings; free with

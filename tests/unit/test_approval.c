@@ -117,8 +117,8 @@ open_store(void)
 {
     struct dg_err err;
     dg_err_clear(&err);
-    ck_assert_msg(store_open(F.path, STORE_SYNC_OFF, &F.s, &err) == DG_OK,
-                  "%s", err.msg);
+    ck_assert_msg(store_open(F.path, STORE_SYNC_OFF, &F.s, &err) == DG_OK, "%s",
+                  err.msg);
 }
 
 static void
@@ -394,8 +394,8 @@ refusal_case(int i, int64_t *now, const struct plan **p, const char **keep)
     case 12:
         *p = F.other;
         *keep = NULL;
-        return reply_text(F.other, NULL, tok, "alice", F.keys[ALICE],
-                          "approve", t, 0);
+        return reply_text(F.other, NULL, tok, "alice", F.keys[ALICE], "approve",
+                          t, 0);
     case 13:
         return reply_text(F.unplanned, NULL, tok, "alice", F.keys[ALICE],
                           "approve", t + 6 * MIN, 0);
@@ -440,8 +440,8 @@ refusal_case(int i, int64_t *now, const struct plan **p, const char **keep)
                           F.keys[ALICE], "approve", t, 0);
     case 16:
         /* Signed as a rejection, delivered as an approval. */
-        s = reply_text(F.unplanned, NULL, tok, "alice", F.keys[ALICE],
-                       "reject", t, 0);
+        s = reply_text(F.unplanned, NULL, tok, "alice", F.keys[ALICE], "reject",
+                       t, 0);
         q = strstr(s, "\"reject\"");
         ck_assert_ptr_nonnull(q);
         o = cJSON_Parse(s);
@@ -469,11 +469,10 @@ START_TEST(refusal_moves_nothing)
     deliver_str(text, now, &o);
     ck_assert_msg(o.verdict == APPROVAL_REFUSED, "%s: accepted",
                   refusals[_i].name);
-    ck_assert_msg(strcmp(approval_reason_code(o.reason), refusals[_i].code) ==
-                      0,
-                  "%s: got %s (%s), want %s", refusals[_i].name,
-                  approval_reason_code(o.reason), o.reason_text,
-                  refusals[_i].code);
+    ck_assert_msg(
+        strcmp(approval_reason_code(o.reason), refusals[_i].code) == 0,
+        "%s: got %s (%s), want %s", refusals[_i].name,
+        approval_reason_code(o.reason), o.reason_text, refusals[_i].code);
     ck_assert_str_eq(o.event_type, "drgate.approval.refused");
     ck_assert_str_eq(dg_json_str(o.event, "reason_code"), refusals[_i].code);
     ck_assert_ptr_nonnull(dg_json_str(o.event, "reason"));
@@ -527,8 +526,8 @@ START_TEST(quorum_of_two_distinct_approvers)
     /* Another plan's digest does not ride along. */
     int yes = -1;
     struct dg_err err;
-    ck_assert(approval_is_approved(F.g, F.s, F.unplanned->id,
-                                   F.planned->digest, &yes, &err) == DG_OK);
+    ck_assert(approval_is_approved(F.g, F.s, F.unplanned->id, F.planned->digest,
+                                   &yes, &err) == DG_OK);
     ck_assert_int_eq(yes, 0);
 }
 END_TEST
@@ -621,8 +620,7 @@ START_TEST(expiry_ends_pending_requests)
     approval_expired_free(v, n);
     assert_state(F.unplanned, STORE_APPR_EXPIRED);
     assert_state(F.planned, STORE_APPR_APPROVED);
-    ck_assert(approval_expire_due(F.s, next + MIN, 16, &v, &n, &err) ==
-              DG_OK);
+    ck_assert(approval_expire_due(F.s, next + MIN, 16, &v, &n, &err) == DG_OK);
     ck_assert_uint_eq(n, 0);
     ck_assert(approval_next_expiry(F.s, &next, &found, &err) == DG_OK);
     ck_assert(!found);
@@ -741,8 +739,7 @@ START_TEST(request_publication)
     p = make_plan("planned", "SwitchoverAurora", T0 + 77);
     in.plan = p;
     in.random = failing_random;
-    ck_assert(approval_request_create(F.g, F.s, &in, &pub, &err) ==
-              DG_EFATAL);
+    ck_assert(approval_request_create(F.g, F.s, &in, &pub, &err) == DG_EFATAL);
     ck_assert(store_appr_req_get(F.s, p->id, &r, &found, &err) == DG_OK);
     ck_assert(!found);
     plan_free(p);
@@ -804,14 +801,14 @@ START_TEST(no_configuration_approves_without_quorum)
         struct approval_publication pub;
         ck_assert(approval_request_create(g, F.s, &in, &pub, &err) == DG_OK);
         int yes = -1;
-        ck_assert(approval_is_approved(g, F.s, p->id, p->digest, &yes,
-                                       &err) == DG_OK);
+        ck_assert(approval_is_approved(g, F.s, p->id, p->digest, &yes, &err) ==
+                  DG_OK);
         ck_assert_int_eq(yes, 0);
         int counted = 0;
         for (int who = 0; who < 3; who++) {
             struct approval_outcome o;
-            char *text = reply_text(p, NULL, pub.token, names[who],
-                                    F.keys[who], "approve", T0 + MIN, 0);
+            char *text = reply_text(p, NULL, pub.token, names[who], F.keys[who],
+                                    "approve", T0 + MIN, 0);
             struct dg_record r;
             decode_message(text, strlen(text), &r);
             dg_free(text);
@@ -823,8 +820,7 @@ START_TEST(no_configuration_approves_without_quorum)
             ck_assert(approval_is_approved(g, F.s, p->id, p->digest, &yes,
                                            &err) == DG_OK);
             ck_assert_msg(yes == (counted >= cases[c].need),
-                          "case %zu: %d counted, approved=%d", c, counted,
-                          yes);
+                          "case %zu: %d counted, approved=%d", c, counted, yes);
             approval_outcome_cleanup(&o);
             if (yes)
                 break;
@@ -954,11 +950,11 @@ START_TEST(cancel_ends_a_request)
 {
     int changed = 0;
     struct dg_err err;
-    ck_assert(approval_cancel(F.s, F.unplanned->id, T0 + MIN, &changed,
-                              &err) == DG_OK);
+    ck_assert(approval_cancel(F.s, F.unplanned->id, T0 + MIN, &changed, &err) ==
+              DG_OK);
     ck_assert(changed);
-    ck_assert(approval_cancel(F.s, F.unplanned->id, T0 + MIN, &changed,
-                              &err) == DG_OK);
+    ck_assert(approval_cancel(F.s, F.unplanned->id, T0 + MIN, &changed, &err) ==
+              DG_OK);
     ck_assert(!changed);
     assert_state(F.unplanned, STORE_APPR_CANCELLED);
     struct approval_outcome o;

@@ -19,7 +19,8 @@
 #include "testsupport.h"
 
 #define NOW 1893456000000LL /* 2030-01-01 */
-#define URL "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-t.pem"
+#define URL                                                                    \
+    "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-t.pem"
 
 static struct event_base *base;
 static char *ca_pem, *signer_pem, *wrong_pem, *self_pem;
@@ -141,8 +142,8 @@ envelope(int version, int with_subject, const char *url)
     cJSON_AddStringToObject(e, "Type", "Notification");
     cJSON_AddStringToObject(e, "MessageId",
                             "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324");
-    cJSON_AddStringToObject(e, "TopicArn",
-                            "arn:aws:sns:us-east-1:123456789012:drgate-replies");
+    cJSON_AddStringToObject(
+        e, "TopicArn", "arn:aws:sns:us-east-1:123456789012:drgate-replies");
     if (with_subject)
         cJSON_AddStringToObject(e, "Subject", "drgate approval");
     cJSON_AddStringToObject(e, "Message",
@@ -162,8 +163,8 @@ envelope(int version, int with_subject, const char *url)
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     ck_assert(EVP_DigestSignInit_ex(ctx, NULL, version == 1 ? "SHA1" : "SHA256",
                                     NULL, NULL, signer_key, NULL) == 1);
-    ck_assert(EVP_DigestSign(ctx, sig, &sl, (unsigned char *)sts.data,
-                             sts.len) == 1);
+    ck_assert(
+        EVP_DigestSign(ctx, sig, &sl, (unsigned char *)sts.data, sts.len) == 1);
     EVP_MD_CTX_free(ctx);
     dg_buf_cleanup(&sts);
     char b64[700];
@@ -215,11 +216,12 @@ run1(struct snsverify *v, const cJSON *env, int64_t now, struct result *r)
 
 START_TEST(string_to_sign_notification)
 {
-    cJSON *e = cJSON_Parse("{\"Type\":\"Notification\",\"MessageId\":\"m\","
-                           "\"TopicArn\":\"t\",\"Subject\":\"s\","
-                           "\"Message\":\"a\\nb\",\"Timestamp\":\"ts\","
-                           "\"SignatureVersion\":\"1\",\"Signature\":\"x\","
-                           "\"SigningCertURL\":\"u\",\"UnsubscribeURL\":\"z\"}");
+    cJSON *e =
+        cJSON_Parse("{\"Type\":\"Notification\",\"MessageId\":\"m\","
+                    "\"TopicArn\":\"t\",\"Subject\":\"s\","
+                    "\"Message\":\"a\\nb\",\"Timestamp\":\"ts\","
+                    "\"SignatureVersion\":\"1\",\"Signature\":\"x\","
+                    "\"SigningCertURL\":\"u\",\"UnsubscribeURL\":\"z\"}");
     struct dg_buf b;
     dg_buf_init(&b, 4096);
     struct dg_err err;
