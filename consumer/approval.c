@@ -659,12 +659,65 @@ approval_outcome_cleanup(struct approval_outcome *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* Adds a string field when it is present and short; never the token. */
+static int
+is_b64url_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Copies in to out, replacing every run of APPROVAL_TOKEN_LEN or more
+ * base64url characters (what a token looks like; lower-case hex runs,
+ * digests, excepted) with "[redacted]": a
+ * refused reply may carry a token anywhere (a key, the approver), and
+ * events and reasons echo what was sent. */
+static void
+redact(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 1 < n;) {
+        size_t run = 0;
+        while (is_b64url_char(in[i + run]))
+            run++;
+        int hex = 1;
+        for (size_t k = 0; k < run && hex; k++)
+            hex = (in[i + k] >= '0' && in[i + k] <= '9') ||
+                  (in[i + k] >= 'a' && in[i + k] <= 'f');
+        if (run >= APPROVAL_TOKEN_LEN && !hex) { /* digests stay */
+            int w = snprintf(out + o, n - o, "[redacted]");
+            o = w > 0 && (size_t)w < n - o ? o + (size_t)w : n - 1;
+            i += run;
+        } else if (run > 0) {
+            for (size_t k = 0; k < run && o + 1 < n; k++)
+                out[o++] = in[i + k];
+            i += run;
+        } else {
+            out[o++] = in[i++];
+        }
+    }
+    out[o < n ? o : n - 1] = '\0';
+}
+
+/* Adds a string field, redacted, when it is present and short. */
 static void
 add_short(cJSON *e, const char *key, const char *v, size_t max)
 {
-    if (v && strlen(v) <= max)
-        cJSON_AddStringToObject(e, key, v);
+    char buf[300];
+    if (!v || strlen(v) > max)
+        return;
+    redact(v, buf, sizeof(buf));
+    cJSON_AddStringToObject(e, key, buf);
+}
+
+static int
+digest_shape_ok(const char *d)
+{
+    if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 64)
+        return 0;
+    for (const char *p = d + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
 }
 
 void
@@ -676,13 +729,14 @@ approval_refuse(const struct dg_approval_msg *m, enum approval_reason r,
     out->reason = r;
     out->now_approved = 0;
     out->now_rejected = 0;
-    snprintf(out->reason_text, sizeof(out->reason_text), "%s",
-             text ? text : approval_reason_code(r));
+    redact(text ? text : approval_reason_code(r), out->reason_text,
+           sizeof(out->reason_text));
     out->event_type = "drgate.approval.refused";
     cJSON *e = cJSON_CreateObject();
     if (m) {
         add_short(e, "plan_id", m->plan_id, MAX_PLAN_ID);
-        add_short(e, "plan_digest", m->plan_digest, 71);
+        if (digest_shape_ok(m->plan_digest))
+            cJSON_AddStringToObject(e, "plan_digest", m->plan_digest);
         add_short(e, "approver", m->approver, MAX_APPROVER);
         add_short(e, "decision", m->decision, 16);
         add_short(e, "signed_at", m->signed_at, 64);

@@ -305,6 +305,8 @@ static const struct refusal refusals[] = {
     {"data loss explicitly refused", "data_loss_not_accepted"},
     {"token of another plan", "wrong_token"},
     {"signature valid but body altered", "bad_signature"},
+    {"token echoed as the approver", "unknown_approver"},
+    {"token echoed in an unknown key", "malformed"},
 };
 #define NREFUSALS ((int)(sizeof(refusals) / sizeof(refusals[0])))
 
@@ -450,6 +452,15 @@ refusal_case(int i, int64_t *now, const struct plan **p, const char **keep)
         s = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
         return s;
+    case 17:
+        return reply_text(F.unplanned, NULL, tok, tok, F.keys[MALLORY],
+                          "approve", t, 0);
+    case 18:
+        s = reply_text(F.unplanned, NULL, tok, "alice", F.keys[ALICE],
+                       "approve", t, 0);
+        q = dg_sprintf("{\"x%sx\":1,%s", tok, s + 1);
+        dg_free(s);
+        return q;
     }
     ck_abort_msg("no case %d", i);
     return NULL;
