@@ -355,8 +355,8 @@ static const char *const bad_rds[] = {
     "</GlobalClusterIdentifier></GlobalClusterMember></GlobalClusters>"
     "</DescribeGlobalClustersResult></DescribeGlobalClustersResponse>",
     /* a DOCTYPE is refused */
-    "<!DOCTYPE x [<!ENTITY a \"b\">]><DescribeGlobalClustersResponse>"
-    "<DescribeGlobalClustersResult/></DescribeGlobalClustersResponse>",
+    ("<!DOCTYPE x [<!ENTITY a \"b\">]><DescribeGlobalClustersResponse>"
+     "<DescribeGlobalClustersResult/></DescribeGlobalClustersResponse>"),
 };
 
 START_TEST(rds_bad)
