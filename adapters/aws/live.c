@@ -646,7 +646,6 @@ live_validate(const struct dg_config *cfg, FILE *report)
     }
     fprintf(report, "live validation: %zu checks, %zu failed\n", lv.n, failed);
     status = failed || lv.n == 0 ? 1 : 0;
-out:
     aws_client_free(lv.sc.aws);
     http_engine_free(http);
     aws_creds_provider_free(creds);
