@@ -52,104 +52,73 @@ static const double step_buckets[] = {0.1, 0.5, 1,   5,   10,  30,
 
 #define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* The declared metric set. Labelled families have no series until first
+ * touched; unlabelled counters and gauges start at 0. */
+#define FAMILY(n, t, h, nl, ...)                                               \
+    {                                                                          \
+        .name = (n), .type = (t), .help = (h), .nlabels = (nl),                \
+        .labels = {__VA_ARGS__}, .buckets = NULL, .nbuckets = 0                \
+    }
+#define HISTOGRAM(n, h, b, nl, ...)                                            \
+    {                                                                          \
+        .name = (n), .type = MT_HISTOGRAM, .help = (h), .nlabels = (nl),       \
+        .labels = {__VA_ARGS__}, .buckets = (b), .nbuckets = NB(b)             \
+    }
+
 static const struct mdef defs[MET_COUNT] = {
-    [MET_MESSAGES_RECEIVED] = {"drgate_messages_received_total",
-                               MT_COUNTER,
-                               "Messages received from a source.",
-                               1,
-                               {"source"}},
-    [MET_MESSAGES_REJECTED] = {"drgate_messages_rejected_total",
-                               MT_COUNTER,
-                               "Messages refused by decode, by reason code.",
-                               2,
-                               {"source", "reason"}},
-    [MET_DECISIONS] = {"drgate_decisions_total",
-                       MT_COUNTER,
-                       "Policy decisions, by verdict.",
-                       1,
-                       {"verdict"}},
-    [MET_PLANS] = {"drgate_plans",
-                   MT_GAUGE,
-                   "Plans in the store, by state.",
-                   1,
-                   {"state"}},
-    [MET_PLANS_TOTAL] = {"drgate_plans_total",
-                         MT_COUNTER,
-                         "Plans proposed, by class.",
-                         1,
-                         {"class"}},
-    [MET_APPROVAL_REPLIES] = {"drgate_approval_replies_total",
-                              MT_COUNTER,
-                              "Approval replies received, by outcome and "
-                              "reason.",
-                              2,
-                              {"outcome", "reason"}},
-    [MET_AWS_CALLS] = {"drgate_aws_calls_total",
-                       MT_COUNTER,
-                       "AWS API calls completed (after retries), by result.",
-                       3,
-                       {"service", "operation", "result"}},
-    [MET_AWS_RETRIES] = {"drgate_aws_retries_total",
-                         MT_COUNTER,
-                         "AWS API call attempts retried.",
-                         2,
-                         {"service", "operation"}},
-    [MET_AWS_CALL_SECONDS] = {"drgate_aws_call_seconds",
-                              MT_HISTOGRAM,
-                              "AWS API call latency including retries.",
-                              1,
-                              {"service"},
-                              aws_buckets,
-                              NB(aws_buckets)},
-    [MET_STEP_DURATION] = {"drgate_step_duration_seconds",
-                           MT_HISTOGRAM,
-                           "Plan step durations, by action type and result.",
-                           2,
-                           {"type", "result"},
-                           step_buckets,
-                           NB(step_buckets)},
-    [MET_OUTBOX_DEPTH] = {"drgate_outbox_depth",
-                          MT_GAUGE,
-                          "Events not yet acknowledged by a sink.",
-                          1,
-                          {"sink"}},
-    [MET_OUTBOX_OLDEST_AGE] = {"drgate_outbox_oldest_age_seconds",
-                               MT_GAUGE,
-                               "Age of the oldest event a sink has not "
-                               "acknowledged.",
-                               1,
-                               {"sink"}},
-    [MET_SINK_FAILING] = {"drgate_sink_failing",
-                          MT_GAUGE,
-                          "1 while a sink's deliveries are failing.",
-                          1,
-                          {"sink"}},
-    [MET_READY] = {"drgate_ready",
-                   MT_GAUGE,
-                   "1 once every source and sink has started.",
-                   0,
-                   {0}},
-    [MET_BUILD_INFO] = {"drgate_build_info",
-                        MT_GAUGE,
-                        "Always 1; the version is a label.",
-                        1,
-                        {"version"}},
-    [MET_START_TIME] = {"drgate_start_time_seconds",
-                        MT_GAUGE,
-                        "Start time of the daemon, Unix seconds.",
-                        0,
-                        {0}},
-    [MET_PROCESS_RSS] = {"drgate_process_resident_memory_bytes",
-                         MT_GAUGE,
-                         "Resident memory of the process.",
-                         0,
-                         {0}},
-    [MET_HTTP_REQUESTS] = {"drgate_http_requests_total",
-                           MT_COUNTER,
-                           "Requests to the HTTP endpoint, by route and "
-                           "status.",
-                           2,
-                           {"route", "code"}},
+    [MET_MESSAGES_RECEIVED] =
+        FAMILY("drgate_messages_received_total", MT_COUNTER,
+               "Messages received from a source.", 1, "source"),
+    [MET_MESSAGES_REJECTED] = FAMILY(
+        "drgate_messages_rejected_total", MT_COUNTER,
+        "Messages refused by decode, by reason code.", 2, "source", "reason"),
+    [MET_DECISIONS] = FAMILY("drgate_decisions_total", MT_COUNTER,
+                             "Policy decisions, by verdict.", 1, "verdict"),
+    [MET_PLANS] = FAMILY("drgate_plans", MT_GAUGE,
+                         "Plans in the store, by state.", 1, "state"),
+    [MET_PLANS_TOTAL] = FAMILY("drgate_plans_total", MT_COUNTER,
+                               "Plans proposed, by class.", 1, "class"),
+    [MET_APPROVAL_REPLIES] =
+        FAMILY("drgate_approval_replies_total", MT_COUNTER,
+               "Approval replies received, by outcome and reason.", 2,
+               "outcome", "reason"),
+    [MET_AWS_CALLS] =
+        FAMILY("drgate_aws_calls_total", MT_COUNTER,
+               "AWS API calls completed (after retries), by result.", 3,
+               "service", "operation", "result"),
+    [MET_AWS_RETRIES] =
+        FAMILY("drgate_aws_retries_total", MT_COUNTER,
+               "AWS API call attempts retried.", 2, "service", "operation"),
+    [MET_AWS_CALL_SECONDS] = HISTOGRAM(
+        "drgate_aws_call_seconds", "AWS API call latency including retries.",
+        aws_buckets, 1, "service"),
+    [MET_STEP_DURATION] =
+        HISTOGRAM("drgate_step_duration_seconds",
+                  "Plan step durations, by action type and result.",
+                  step_buckets, 2, "type", "result"),
+    [MET_OUTBOX_DEPTH] =
+        FAMILY("drgate_outbox_depth", MT_GAUGE,
+               "Events not yet acknowledged by a sink.", 1, "sink"),
+    [MET_OUTBOX_OLDEST_AGE] = FAMILY(
+        "drgate_outbox_oldest_age_seconds", MT_GAUGE,
+        "Age of the oldest event a sink has not acknowledged.", 1, "sink"),
+    [MET_SINK_FAILING] =
+        FAMILY("drgate_sink_failing", MT_GAUGE,
+               "1 while a sink's deliveries are failing.", 1, "sink"),
+    [MET_READY] = FAMILY("drgate_ready", MT_GAUGE,
+                         "1 once every source and sink has started.", 0, NULL),
+    [MET_BUILD_INFO] =
+        FAMILY("drgate_build_info", MT_GAUGE,
+               "Always 1; the version is a label.", 1, "version"),
+    [MET_START_TIME] =
+        FAMILY("drgate_start_time_seconds", MT_GAUGE,
+               "Start time of the daemon, Unix seconds.", 0, NULL),
+    [MET_PROCESS_RSS] = FAMILY("drgate_process_resident_memory_bytes", MT_GAUGE,
+                               "Resident memory of the process.", 0, NULL),
+    [MET_HTTP_REQUESTS] =
+        FAMILY("drgate_http_requests_total", MT_COUNTER,
+               "Requests to the HTTP endpoint, by route and status.", 2,
+               "route", "code"),
 };
 
 struct series {
