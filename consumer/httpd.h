@@ -18,8 +18,7 @@ struct metrics;
 
 #define HTTPD_MAX_ID 128         /* plan ids: [A-Za-z0-9._-]{1,128} */
 #define HTTPD_MAX_STATE 32       /* ?state=: [a-z_]{1,32} */
-#define HTTPD_DEFAULT_LIMIT 100  /* ?limit= default; max STORE_VIEWS_MAX_LIMIT \
-                                  */
+#define HTTPD_DEFAULT_LIMIT 100  /* ?limit= default */
 #define HTTPD_MAX_HEADERS 8192   /* request line + headers, bytes */
 #define HTTPD_MAX_BODY 1024      /* request body, bytes (GET/HEAD only) */
 #define HTTPD_DEFAULT_TIMEOUT 10 /* seconds per connection read/write */

@@ -56,8 +56,7 @@ scrape_cb(struct metrics *m, void *ctx)
                            -1, &st, NULL) != SQLITE_OK)
         return;
     while (sqlite3_step(st) == SQLITE_ROW)
-        metrics_set(m, MET_PLANS,
-                    ML((const char *)sqlite3_column_text(st, 0)),
+        metrics_set(m, MET_PLANS, ML((const char *)sqlite3_column_text(st, 0)),
                     (double)sqlite3_column_int64(st, 1));
     sqlite3_finalize(st);
 }
@@ -207,8 +206,7 @@ main(int argc, char **argv)
     }
     printf("port %d\n", httpd_port(h));
     fflush(stdout);
-    struct event *in =
-        event_new(f.base, 0, EV_READ | EV_PERSIST, on_stdin, &f);
+    struct event *in = event_new(f.base, 0, EV_READ | EV_PERSIST, on_stdin, &f);
     event_add(in, NULL);
     event_base_dispatch(f.base);
     event_free(in);
