@@ -3,8 +3,7 @@
  *
  * Every metric drgate exposes is declared in `defs` below: this table is
  * the one place where names, types, help texts, label names and histogram
- * buckets are written down (the README's metrics list is generated from
- * it by hand; keep them in step).
+ * buckets are written down (enum metric_id in metrics.h indexes it).
  *
  * Ownership: the registry owns every series and its label value copies;
  * callers pass borrowed strings. Errors: misuse (wrong metric type,

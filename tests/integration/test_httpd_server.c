@@ -188,7 +188,7 @@ main(int argc, char **argv)
     struct httpd_opts o = {
         .listen = argv[2],
         .allow_remote = argc > 3 && strcmp(argv[3], "--allow-remote") == 0,
-        .timeout_s = 5,
+        .timeout_s = 2,
         .metrics = f.metrics,
         .scrape = scrape_cb,
         .scrape_ctx = &f,
