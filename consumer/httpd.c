@@ -89,42 +89,60 @@ bad(struct httpd_target *t, int status, const char *why)
     return status;
 }
 
+/* One limit=N value: 1..STORE_VIEWS_MAX_LIMIT in plain digits. */
+static int
+parse_limit(const char *v, size_t vn, int *out)
+{
+    if (vn == 0 || vn > 3)
+        return -1;
+    int lim = 0;
+    for (size_t i = 0; i < vn; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        lim = lim * 10 + (v[i] - '0');
+    }
+    if (lim < 1 || lim > STORE_VIEWS_MAX_LIMIT)
+        return -1;
+    *out = lim;
+    return 0;
+}
+
+/* One key=value of the plans list's query; each key at most once. */
+static int
+plans_param(const char *q, size_t n, struct httpd_target *t, unsigned *seen)
+{
+    const char *eq = memchr(q, '=', n);
+    if (!eq)
+        return -1;
+    size_t kn = (size_t)(eq - q), vn = n - kn - 1;
+    const char *v = eq + 1;
+    if (kn == 5 && memcmp(q, "limit", 5) == 0 && !(*seen & 1u)) {
+        *seen |= 1u;
+        return parse_limit(v, vn, &t->limit);
+    }
+    if (kn == 5 && memcmp(q, "state", 5) == 0 && !(*seen & 2u)) {
+        *seen |= 2u;
+        if (!state_ok(v, vn))
+            return -1;
+        memcpy(t->state, v, vn);
+        t->state[vn] = '\0';
+        return 0;
+    }
+    return -1;
+}
+
 /* limit=N&state=S for the plans list. */
 static int
 parse_plans_query(const char *q, struct httpd_target *t)
 {
-    int have_limit = 0, have_state = 0;
+    unsigned seen = 0;
     while (*q) {
         const char *amp = strchr(q, '&');
         size_t n = amp ? (size_t)(amp - q) : strlen(q);
-        const char *eq = memchr(q, '=', n);
-        if (!eq)
+        if (plans_param(q, n, t, &seen) != 0)
             return bad(t, 400, "bad_query");
-        size_t kn = (size_t)(eq - q), vn = n - kn - 1;
-        const char *v = eq + 1;
-        if (kn == 5 && memcmp(q, "limit", 5) == 0 && !have_limit) {
-            if (vn == 0 || vn > 3 || strspn(v, "0123456789") < vn)
-                return bad(t, 400, "bad_query");
-            int lim = 0;
-            for (size_t i = 0; i < vn; i++)
-                lim = lim * 10 + (v[i] - '0');
-            if (lim < 1 || lim > STORE_VIEWS_MAX_LIMIT)
-                return bad(t, 400, "bad_query");
-            t->limit = lim;
-            have_limit = 1;
-        } else if (kn == 5 && memcmp(q, "state", 5) == 0 && !have_state) {
-            if (!state_ok(v, vn))
-                return bad(t, 400, "bad_query");
-            memcpy(t->state, v, vn);
-            t->state[vn] = '\0';
-            have_state = 1;
-        } else {
-            return bad(t, 400, "bad_query");
-        }
         q += n;
-        if (*q == '&')
-            q++;
-        if (amp && !*q) /* trailing '&' */
+        if (*q == '&' && !*++q) /* trailing '&' */
             return bad(t, 400, "bad_query");
     }
     return 200;
@@ -251,7 +269,7 @@ count(struct httpd *h, enum httpd_route route, int code)
     if (!h->o.metrics)
         return;
     char cs[16];
-    snprintf(cs, sizeof(cs), "%d", code);
+    (void)snprintf(cs, sizeof(cs), "%d", code);
     (void)metrics_inc(h->o.metrics, MET_HTTP_REQUESTS,
                       ML(route_name[route], cs));
 }
@@ -489,11 +507,13 @@ bind_listener(const struct httpd_opts *o, int *fd_out, struct dg_err *err)
         }
     }
     freeaddrinfo(res);
-    if (fd < 0)
-        return dg_err_setc(err, saved == EADDRINUSE ? DG_ETRANSIENT : DG_EFATAL,
-                           "bind_failed",
-                           "http_listen: cannot listen on %s: %s", o->listen,
-                           strerror(saved ? saved : EINVAL));
+    if (fd < 0) {
+        char why[128] = "unknown error";
+        (void)strerror_r(saved ? saved : EINVAL, why, sizeof(why));
+        return dg_err_setc(
+            err, saved == EADDRINUSE ? DG_ETRANSIENT : DG_EFATAL, "bind_failed",
+            "http_listen: cannot listen on %s: %s", o->listen, why);
+    }
     *fd_out = fd;
     return DG_OK;
 }

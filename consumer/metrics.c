@@ -34,11 +34,11 @@ enum mtype { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM };
 
 struct mdef {
     const char *name;
-    enum mtype type;
     const char *help;
-    int nlabels;
     const char *labels[METRICS_MAX_LABELS];
     const double *buckets; /* histograms: ascending upper bounds */
+    enum mtype type;
+    int nlabels;
     int nbuckets;
 };
 
@@ -148,7 +148,7 @@ series_new(const struct mdef *d, const char *const *labels)
 {
     struct series *s = dg_calloc(1, sizeof(*s));
     for (int i = 0; i < d->nlabels; i++)
-        s->values[i] = dg_strdup(labels[i]);
+        s->values[i] = dg_strdup(labels ? labels[i] : "");
     if (d->type == MT_HISTOGRAM)
         s->hits = dg_calloc((size_t)d->nbuckets, sizeof(*s->hits));
     return s;
@@ -278,7 +278,7 @@ lookup(struct metrics *m, enum metric_id id, const char *const *labels,
             return NULL;
         if (f->n < METRICS_MAX_SERIES) {
             memmove(&f->s[pos + 1], &f->s[pos],
-                    (size_t)(f->n - pos) * sizeof(f->s[0]));
+                    (size_t)(f->n - pos) * sizeof(struct series *));
             f->s[pos] = series_new(d, labels);
             f->n++;
             return f->s[pos];
@@ -378,19 +378,19 @@ static void
 fmt_num(double v, char out[40])
 {
     if (isnan(v)) {
-        strcpy(out, "NaN");
+        (void)snprintf(out, 40, "NaN");
         return;
     }
     if (isinf(v)) {
-        strcpy(out, v > 0 ? "+Inf" : "-Inf");
+        (void)snprintf(out, 40, "%s", v > 0 ? "+Inf" : "-Inf");
         return;
     }
     if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(out, 40, "%.0f", v == 0 ? 0.0 : v);
+        (void)snprintf(out, 40, "%.0f", v == 0 ? 0.0 : v);
         return;
     }
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, 40, "%.*g", prec, v);
+        (void)snprintf(out, 40, "%.*g", prec, v);
         if (strtod(out, NULL) == v)
             return;
     }
@@ -457,7 +457,7 @@ render_series(struct dg_buf *b, const struct mdef *d, const struct family *f,
             fmt_num(d->buckets[i], le);
         } else {
             cum = s->count;
-            strcpy(le, "+Inf");
+            (void)snprintf(le, sizeof(le), "+Inf");
         }
         rc = dg_buf_printf(b, "%s_bucket", d->name);
         if (rc == DG_OK)

@@ -169,10 +169,10 @@ summary(struct store *s, sqlite3_stmt *st, int detail, cJSON **out,
     }
     if (detail) {
         const char *json = (const char *)sqlite3_column_text(st, C_JSON);
-        cJSON *body =
-            json ? dg_json_parse(json, strlen(json), DG_JSON_MAX_MESSAGE * 4,
-                                 DG_JSON_MAX_DEPTH, NULL)
-                 : NULL;
+        cJSON *body = json ? dg_json_parse(json, strlen(json),
+                                           (size_t)DG_JSON_MAX_MESSAGE * 4,
+                                           DG_JSON_MAX_DEPTH, NULL)
+                           : NULL;
         if (body)
             cJSON_AddItemToObject(o, "plan", body);
         else
