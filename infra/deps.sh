@@ -4,7 +4,7 @@
 # Usage: infra/deps.sh [--runtime]   (--runtime: only what the binary needs)
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
+BUILD_PKGS=(build-essential python3-prometheus-client cmake pkg-config clang libclang-rt-14-dev
   clang-format clang-tidy valgrind
   libcurl4-openssl-dev libssl-dev libcjson-dev librdkafka-dev libevent-dev
   libsqlite3-dev libexpat1-dev check libsubunit-dev
