@@ -73,7 +73,7 @@ static const struct mdef defs[MET_COUNT] = {
         "Messages refused by decode, by reason code.", 2, "source", "reason"),
     [MET_DECISIONS] = FAMILY("drgate_decisions_total", MT_COUNTER,
                              "Policy decisions, by verdict.", 1, "verdict"),
-    [MET_PLANS] = FAMILY("drgate_plans", MT_GAUGE,
+    [MET_PLANS] = FAMILY("drgate_plans_by_state", MT_GAUGE,
                          "Plans in the store, by state.", 1, "state"),
     [MET_PLANS_TOTAL] = FAMILY("drgate_plans_total", MT_COUNTER,
                                "Plans proposed, by class.", 1, "class"),

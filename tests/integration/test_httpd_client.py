@@ -104,8 +104,8 @@ def metrics(port):
           "/metrics content type %r" % h.get("content-type"))
     common_headers(h, "/metrics")
     text = body.decode("utf-8")
-    # a list, not a dict by name: the parser names the counter
-    # drgate_plans_total's family "drgate_plans", like the gauge's
+    # a list, not a dict by name, so two families of one name would both
+    # show up (the gauge is drgate_plans_by_state so that none clash)
     families = list(text_string_to_metric_families(text))
     fams = {(f.name, f.type): f for f in families}
     samples = {}
@@ -282,7 +282,7 @@ def test_metrics(srv):
             ("drgate_messages_received", "counter"),
             ("drgate_messages_rejected", "counter"),
             ("drgate_decisions", "counter"),
-            ("drgate_plans", "gauge"), ("drgate_plans", "counter"),
+            ("drgate_plans_by_state", "gauge"), ("drgate_plans", "counter"),
             ("drgate_approval_replies", "counter"),
             ("drgate_aws_calls", "counter"), ("drgate_aws_retries", "counter"),
             ("drgate_aws_call_seconds", "histogram"),
@@ -298,8 +298,8 @@ def test_metrics(srv):
     check(len(fams) == 18, "18 families, got %d" % len(fams))
     check(sample(s, "drgate_process_resident_memory_bytes") > 0, "rss")
     check(sample(s, "drgate_start_time_seconds") == 1767225600.0, "start")
-    check(sample(s, "drgate_plans", state="executing") == 1, "plans gauge")
-    check(sample(s, "drgate_plans", state="awaiting_approval") == 1,
+    check(sample(s, "drgate_plans_by_state", state="executing") == 1, "plans gauge")
+    check(sample(s, "drgate_plans_by_state", state="awaiting_approval") == 1,
           "plans gauge 2")
     before = sample(s, "drgate_messages_received_total", source="sqs") or 0
     ready = sample(s, "drgate_ready")
