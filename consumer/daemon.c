@@ -364,7 +364,9 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct daemon *d = arg;
     int64_t now = d->o.now_ms(d->o.clock_ctx);
-    if ((d->state == D_RUNNING || d->state == D_DRAINING) &&
+    /* Queued messages go first (they may move the policy themselves);
+     * process_cb re-arms the timer when it is done. */
+    if ((d->state == D_RUNNING || d->state == D_DRAINING) && !d->qhead &&
         engine_next_deadline(d->eng) <= now) {
         struct dg_err err;
         dg_err_clear(&err);
