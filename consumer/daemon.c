@@ -29,6 +29,24 @@
  * they did not acknowledge stays in the outbox for the next start). A hard
  * deadline 5 s later ends the loop whatever is left. SIGHUP reopens logs:
  * drgate logs to stderr only, so it is logged and otherwise a no-op.
+ *
+ * AWS stack: one HTTP engine + credentials chain + aws_client on the
+ * daemon's loop, created on first use (daemon_aws_client) when an adapter
+ * needs it (source_ops.needs_aws, sink_ops.create_aws) or a command
+ * arrives; freed in daemon_free before the adapters, so their outstanding
+ * calls complete (DG_ECANCELLED) while they still exist.
+ *
+ * Policy timer: the policy only moves when a signal arrives, so tick_ev
+ * fires at the policy's next instant (engine_next_deadline), at most 1 s
+ * away, and runs engine_tick with the wall clock in its own transaction
+ * once no message is queued. Replay never ticks.
+ *
+ * Commands: seed 000 "status"/"validate" reach on_command inside the
+ * message's transaction; they are started after the commit (forgotten on
+ * rollback, so a redelivery starts them again), the message is acked with
+ * its batch, and the answer becomes a drgate.command.replied event in its
+ * own transaction. A crash before the answer loses the reply (read-only:
+ * send the command again). DRAINING waits for running commands.
  */
 #include "daemon.h"
 
@@ -286,8 +304,7 @@ on_command_answer(const cJSON *reply, dg_rc rc, void *ctx)
     if (append_event(d, EVENTS_COMMAND_REPLIED, c->message_id, data, &err) !=
         DG_OK)
         log_kv(DG_LOG_ERROR, "store failed: command reply lost", "action",
-               c->action, "message_id", c->message_id, "error", err.msg,
-               NULL);
+               c->action, "message_id", c->message_id, "error", err.msg, NULL);
     dcmd_free(c);
     kick_check(d);
 }
@@ -333,8 +350,8 @@ commands_settle(struct daemon *d, int committed)
         log_kv(DG_LOG_INFO, "command", "action", c->action, "message_id",
                c->message_id, NULL);
         d->cmd_running++;
-        registry_aws_command(daemon_aws_client(d), c->action, c->gc,
-                             c->target, on_command_answer, c);
+        registry_aws_command(daemon_aws_client(d), c->action, c->gc, c->target,
+                             on_command_answer, c);
     }
 }
 
@@ -392,8 +409,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
                 outbox_kick(d->ob, d->last_seq);
         } else {
             store_rollback(d->st);
-            log_kv(DG_LOG_ERROR, "store failed: policy timer retries",
-                   "error", err.msg, NULL);
+            log_kv(DG_LOG_ERROR, "store failed: policy timer retries", "error",
+                   err.msg, NULL);
             struct dg_err rerr;
             dg_err_clear(&rerr);
             if (engine_reload(d->eng, &rerr) != DG_OK) {

@@ -83,8 +83,7 @@ typedef dg_rc (*engine_command_fn)(const struct engine_command *c, void *ctx,
                                    struct dg_err *err);
 /* Sets or clears (fn NULL) the hook; without one (replay) status and
  * validate are counted and otherwise ignored. */
-void engine_set_command_hook(struct engine *e, engine_command_fn fn,
-                             void *ctx);
+void engine_set_command_hook(struct engine *e, engine_command_fn fn, void *ctx);
 
 /* The wall-clock instant (ms) at which the policy next needs evaluating
  * without any new signal (a sustain, cooldown or recovery window ending),
