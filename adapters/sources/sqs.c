@@ -73,7 +73,7 @@ struct sbatch {
     struct sqsrc *s;
     int deleting; /* 1: DeleteMessageBatch, 0: ChangeMessageVisibility */
     size_t n;
-    char ids[SQS_MAX_MESSAGES][4];
+    char ids[SQS_MAX_MESSAGES][24];
     char *receipts[SQS_MAX_MESSAGES];
     char *mids[SQS_MAX_MESSAGES];
 };
