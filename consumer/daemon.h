@@ -55,6 +55,13 @@ int daemon_status(const struct daemon *d);
 /* Tears everything down in reverse order. Accepts NULL. */
 void daemon_free(struct daemon *d);
 
+/* The daemon's shared AWS stack (HTTP engine, credentials chain, client
+ * from the config's aws section, bound to the daemon's loop), created on
+ * first use. For adapters and the executor: pass it to the service
+ * wrappers (adapters/aws/svc.h). Valid until daemon_free. */
+struct svc_client;
+const struct svc_client *daemon_aws_client(struct daemon *d);
+
 /* All of the above on a fresh event base; returns the exit status. */
 int daemon_run(const struct dg_config *cfg, const struct daemon_opts *opts);
 

@@ -32,6 +32,8 @@ struct engine {
     char *name_unplanned;
     int64_t clock_ms;    /* latest signal time seen: replay's clock */
     const char *cur_key; /* the message being processed: its dedup key */
+    engine_command_fn command_hook; /* status/validate; NULL in replay */
+    void *command_ctx;
     struct engine_stats stats;
 };
 
@@ -293,7 +295,20 @@ handle_command(struct engine *e, const struct dg_command *c, int64_t when,
     }
     case DG_CMD_STATUS:
     case DG_CMD_VALIDATE:
-        return DG_OK; /* read-only: answered by the running daemon */
+        /* Read-only: answered by the running daemon, ignored by replay. */
+        if (e->command_hook) {
+            struct engine_command ec = {
+                .action = c->action == DG_CMD_STATUS ? "status" : "validate",
+                .global_cluster = c->global_cluster,
+                .target_cluster = c->target_cluster,
+                .message_id = e->cur_key,
+                .source = source,
+                .origin = origin,
+                .when_ms = when,
+            };
+            return e->command_hook(&ec, e->command_ctx, err);
+        }
+        return DG_OK;
     }
     return DG_OK;
 }
@@ -360,6 +375,35 @@ engine_process(struct engine *e, const char *data, size_t len,
 out:
     e->cur_key = NULL;
     decode_record_cleanup(&rec);
+    return rc;
+}
+
+void
+engine_set_command_hook(struct engine *e, engine_command_fn fn, void *ctx)
+{
+    e->command_hook = fn;
+    e->command_ctx = ctx;
+}
+
+int64_t
+engine_next_deadline(const struct engine *e)
+{
+    return policy_next_deadline(e->policy);
+}
+
+dg_rc
+engine_tick(struct engine *e, int64_t now_ms, struct dg_err *err)
+{
+    if (policy_next_deadline(e->policy) > now_ms)
+        return DG_OK;
+    struct policy_decisions ds = {0};
+    policy_advance(e->policy, now_ms, &ds);
+    if (now_ms > e->clock_ms)
+        e->clock_ms = now_ms;
+    e->cur_key = ENGINE_TIMER_ID;
+    dg_rc rc = handle_decisions(e, &ds, "timer", NULL, err);
+    e->cur_key = NULL;
+    policy_decisions_cleanup(&ds);
     return rc;
 }
 
