@@ -11,6 +11,7 @@
 #include "config.h"
 #include "engine.h"
 #include "mem.h"
+#include "registry.h"
 #include "replay.h"
 
 int
@@ -50,11 +51,6 @@ cli_cmd_validate(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error("validate", "unexpected argument");
-    if (live) {
-        fprintf(stderr, "drgate validate: --live needs the AWS client "
-                        "layer, which this build does not include yet\n");
-        return 1;
-    }
     config = cli_default_config(config);
     struct dg_buf errors;
     dg_buf_init(&errors, 256 * 1024);
@@ -66,6 +62,8 @@ cli_cmd_validate(int argc, char **argv)
         status = 1;
     if (status) {
         fputs(dg_buf_str(&errors), stderr);
+    } else if (live) {
+        status = registry_live_validate(cfg, stdout);
     } else if (print) {
         struct dg_buf dump;
         dg_buf_init(&dump, 1024 * 1024);

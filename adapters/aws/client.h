@@ -17,6 +17,7 @@
 
 struct event_base;
 struct http_engine;
+struct http_header;
 struct aws_creds_provider;
 struct cfg_kv;
 
@@ -35,6 +36,12 @@ struct aws_service {
     const char *target_prefix; /* JSON: "AmazonSQS"; else NULL */
     const char *api_version;   /* query: "2014-10-31"; else NULL */
     int global;                /* one endpoint; signed for us-east-1 */
+    /* The model's serviceId ("Route 53"): AWS_ENDPOINT_URL_<ID> upper-cased
+     * with spaces as '_' (AWS_ENDPOINT_URL_ROUTE_53). */
+    const char *service_id;
+    /* JSON service with awsQueryCompatible (SQS): send x-amzn-query-mode and
+     * take the error code from x-amzn-query-error, as botocore does. */
+    int query_compatible;
 };
 
 /* The services drgate uses (defined in endpoint.c). */
@@ -65,6 +72,8 @@ struct aws_response {
     size_t body_len;
     const char *request_id; /* "" when the service sent none */
     int attempts;
+    const struct http_header *headers; /* names lower-cased; borrowed */
+    size_t nheaders;
 };
 
 /* resp is borrowed for the call (NULL when no response). rc: DG_OK for
@@ -82,9 +91,20 @@ struct aws_client_opts {
     size_t nendpoints;
     int max_attempts; /* default 3 */
     /* Injected for tests; NULL: real clock and RAND_bytes. */
-    int64_t (*now_ms)(void *ctx);
+    int64_t (*now_ms)(void *ctx); /* wall clock, ms since the epoch */
     uint32_t (*random)(void *ctx);
     void *hook_ctx;
+    /* Environment for endpoint resolution (AWS_ENDPOINT_URL...); NULL:
+     * getenv. Same signature as endpoint_env_fn. */
+    const char *(*env)(const char *name, void *ctx);
+    /* Backoff: delay = random * min(base * 2^(attempt-1), max); 0: the
+     * standard mode's 1000 ms and 20000 ms (retry.h). */
+    int64_t retry_base_ms;
+    int64_t retry_max_ms;
+    /* Observer, called when a retry is scheduled (attempt = the attempt
+     * that failed, 1-based; why = its error). May be NULL. */
+    void (*on_retry)(const char *operation, int attempt, int64_t delay_ms,
+                     const struct dg_err *why, void *ctx);
 };
 
 struct aws_client *aws_client_new(struct event_base *base,
@@ -100,8 +120,23 @@ void aws_call(struct aws_client *c, const struct aws_request *req,
  * expects (RFC 3986 unreserved kept, everything else %XX). */
 dg_rc aws_query_add(struct dg_buf *b, const char *key, const char *value);
 
+/* Pure: fills err->code, err->msg, err->request_id and err->http_status
+ * from an AWS error reply of any protocol (query and REST-XML
+ * ErrorResponse/Error, EC2-style Response/Errors/Error, JSON __type or
+ * X-Amzn-Errortype with "namespace#" and ":..." stripped, SQS's
+ * x-amzn-query-error when query_compatible; an XML body is accepted for
+ * JSON services too, as moto sends auth errors that way). err->code is
+ * "HTTP<status>" when the reply names no code. Returns DG_EREMOTE. */
+dg_rc aws_error_parse(enum aws_protocol proto, int query_compatible,
+                      long status, const struct http_header *headers,
+                      size_t nheaders, const char *body, size_t body_len,
+                      struct dg_err *err);
+
 struct aws_call_stats {
     uint64_t calls, ok, remote_errors, transient_errors, retries;
+    uint64_t throttled;       /* attempts answered with a throttling error */
+    uint64_t unknown_outcome; /* non-idempotent calls failed, not resent */
+    uint64_t skew_corrections;
 };
 const struct aws_call_stats *aws_client_stats(const struct aws_client *c);
 

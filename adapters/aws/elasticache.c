@@ -1,0 +1,358 @@
+/*
+ * elasticache.c - Amazon ElastiCache over the query protocol: global
+ * datastore describe and failover, replication group describe. Pure
+ * builders and parsers, thin asynchronous wrappers.
+ *
+ * Ownership: result structs own their strings (_cleanup frees).
+ * Errors: DG_EINVALID "bad_request" / "bad_response".
+ */
+#include <string.h>
+
+#include "awsxml.h"
+#include "client.h"
+#include "elasticache.h"
+#include "mem.h"
+
+#define EC_MAX_MEMBERS 64
+
+dg_rc
+elasticache_build_describe_global_replication_groups(const char *id,
+                                                     const char *marker,
+                                                     struct dg_buf *out,
+                                                     struct dg_err *err)
+{
+    dg_buf_reset(out);
+    if ((id && aws_query_add(out, "GlobalReplicationGroupId", id)) ||
+        (marker && aws_query_add(out, "Marker", marker)) ||
+        aws_query_add(out, "ShowMemberInfo", "true"))
+        return dg_err_setc(err, DG_EINVALID, "bad_request",
+                           "DescribeGlobalReplicationGroups: request too "
+                           "large");
+    return DG_OK;
+}
+
+dg_rc
+elasticache_build_failover_global_replication_group(const char *id,
+                                                    const char *primary_region,
+                                                    const char *primary_group,
+                                                    struct dg_buf *out,
+                                                    struct dg_err *err)
+{
+    static const char op[] = "FailoverGlobalReplicationGroup";
+    if (svc_need(op, "GlobalReplicationGroupId", id, err) ||
+        svc_need(op, "PrimaryRegion", primary_region, err) ||
+        svc_need(op, "PrimaryReplicationGroupId", primary_group, err))
+        return DG_EINVALID;
+    dg_buf_reset(out);
+    if (aws_query_add(out, "GlobalReplicationGroupId", id) ||
+        aws_query_add(out, "PrimaryRegion", primary_region) ||
+        aws_query_add(out, "PrimaryReplicationGroupId", primary_group))
+        return dg_err_setc(err, DG_EINVALID, "bad_request",
+                           "%s: request too large", op);
+    return DG_OK;
+}
+
+dg_rc
+elasticache_build_describe_replication_groups(const char *id,
+                                              const char *marker,
+                                              struct dg_buf *out,
+                                              struct dg_err *err)
+{
+    dg_buf_reset(out);
+    if ((id && aws_query_add(out, "ReplicationGroupId", id)) ||
+        (marker && aws_query_add(out, "Marker", marker)))
+        return dg_err_setc(err, DG_EINVALID, "bad_request",
+                           "DescribeReplicationGroups: request too large");
+    return DG_OK;
+}
+
+void
+elasticache_global_group_cleanup(struct elasticache_global_group *g)
+{
+    if (!g)
+        return;
+    dg_free(g->id);
+    dg_free(g->status);
+    dg_free(g->engine);
+    dg_free(g->engine_version);
+    for (size_t i = 0; i < g->nmembers; i++) {
+        dg_free(g->members[i].replication_group_id);
+        dg_free(g->members[i].region);
+        dg_free(g->members[i].role);
+        dg_free(g->members[i].status);
+    }
+    dg_free(g->members);
+    memset(g, 0, sizeof(*g));
+}
+
+void
+elasticache_global_groups_cleanup(struct elasticache_global_groups *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        elasticache_global_group_cleanup(&l->v[i]);
+    dg_free(l->v);
+    dg_free(l->marker);
+    memset(l, 0, sizeof(*l));
+}
+
+void
+elasticache_replication_groups_cleanup(
+    struct elasticache_replication_groups *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        dg_free(l->v[i].id);
+        dg_free(l->v[i].status);
+        dg_free(l->v[i].global_id);
+        dg_free(l->v[i].global_role);
+    }
+    dg_free(l->v);
+    dg_free(l->marker);
+    memset(l, 0, sizeof(*l));
+}
+
+const struct elasticache_grg_member *
+elasticache_global_group_primary(const struct elasticache_global_group *g)
+{
+    for (size_t i = 0; g && i < g->nmembers; i++)
+        if (g->members[i].role && strcmp(g->members[i].role, "PRIMARY") == 0)
+            return &g->members[i];
+    return NULL;
+}
+
+static dg_rc
+parse_group(const char *op, const struct awsxml_node *n,
+            struct elasticache_global_group *g, struct dg_err *err)
+{
+    const struct awsxml_node *members, *m;
+    size_t count;
+    dg_rc rc = svc_xml_str(op, n, "GlobalReplicationGroupId", SVC_MAX_ID, 1,
+                           &g->id, err);
+    if (!rc)
+        rc = svc_xml_str(op, n, "Status", SVC_MAX_ID, 1, &g->status, err);
+    if (!rc)
+        rc = svc_xml_str(op, n, "Engine", SVC_MAX_ID, 0, &g->engine, err);
+    if (!rc)
+        rc = svc_xml_str(op, n, "EngineVersion", SVC_MAX_ID, 0,
+                         &g->engine_version, err);
+    members = awsxml_child(n, "Members");
+    if (!rc)
+        rc = svc_xml_count(op, members, "GlobalReplicationGroupMember",
+                           EC_MAX_MEMBERS, &count, err);
+    if (rc)
+        return rc;
+    if (count)
+        g->members = dg_calloc(count, sizeof(*g->members));
+    for (m = count ? awsxml_first(members, "GlobalReplicationGroupMember")
+                   : NULL;
+         m; m = awsxml_next(m)) {
+        struct elasticache_grg_member *gm = &g->members[g->nmembers++];
+        if ((rc = svc_xml_str(op, m, "ReplicationGroupId", SVC_MAX_ID, 1,
+                              &gm->replication_group_id, err)) ||
+            (rc = svc_xml_str(op, m, "ReplicationGroupRegion", SVC_MAX_ID, 1,
+                              &gm->region, err)) ||
+            (rc = svc_xml_str(op, m, "Role", SVC_MAX_ID, 1, &gm->role,
+                              err)) ||
+            (rc = svc_xml_str(op, m, "Status", SVC_MAX_ID, 0, &gm->status,
+                              err)))
+            return rc;
+    }
+    return DG_OK;
+}
+
+dg_rc
+elasticache_parse_describe_global_replication_groups(
+    const char *body, size_t len, struct elasticache_global_groups *out,
+    struct dg_err *err)
+{
+    static const char op[] = "DescribeGlobalReplicationGroups";
+    struct awsxml_node *root;
+    const struct awsxml_node *res, *l, *c;
+    size_t count;
+    dg_rc rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
+        return rc;
+    l = awsxml_child(res, "GlobalReplicationGroups");
+    if ((rc = svc_xml_count(op, l, "GlobalReplicationGroup", SVC_MAX_ITEMS,
+                            &count, err)) ||
+        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker,
+                          err)))
+        goto out;
+    if (count)
+        out->v = dg_calloc(count, sizeof(*out->v));
+    for (c = count ? awsxml_first(l, "GlobalReplicationGroup") : NULL; c;
+         c = awsxml_next(c))
+        if ((rc = parse_group(op, c, &out->v[out->n++], err)))
+            break;
+out:
+    awsxml_free(root);
+    if (rc)
+        elasticache_global_groups_cleanup(out);
+    return rc;
+}
+
+dg_rc
+elasticache_parse_failover_global_replication_group(
+    const char *body, size_t len, struct elasticache_global_group *out,
+    struct dg_err *err)
+{
+    static const char op[] = "FailoverGlobalReplicationGroup";
+    struct awsxml_node *root;
+    const struct awsxml_node *res, *g;
+    dg_rc rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
+        return rc;
+    g = awsxml_child(res, "GlobalReplicationGroup");
+    rc = g ? parse_group(op, g, out, err)
+           : svc_bad(err, op, "no <GlobalReplicationGroup>");
+    awsxml_free(root);
+    if (rc)
+        elasticache_global_group_cleanup(out);
+    return rc;
+}
+
+dg_rc
+elasticache_parse_describe_replication_groups(
+    const char *body, size_t len, struct elasticache_replication_groups *out,
+    struct dg_err *err)
+{
+    static const char op[] = "DescribeReplicationGroups";
+    struct awsxml_node *root;
+    const struct awsxml_node *res, *l, *c;
+    size_t count;
+    dg_rc rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
+        return rc;
+    l = awsxml_child(res, "ReplicationGroups");
+    if ((rc = svc_xml_count(op, l, "ReplicationGroup", SVC_MAX_ITEMS, &count,
+                            err)) ||
+        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker,
+                          err)))
+        goto out;
+    if (count)
+        out->v = dg_calloc(count, sizeof(*out->v));
+    for (c = count ? awsxml_first(l, "ReplicationGroup") : NULL; c;
+         c = awsxml_next(c)) {
+        struct elasticache_replication_group *g = &out->v[out->n++];
+        if ((rc = svc_xml_str(op, c, "ReplicationGroupId", SVC_MAX_ID, 1,
+                              &g->id, err)) ||
+            (rc = svc_xml_str(op, c, "Status", SVC_MAX_ID, 1, &g->status,
+                              err)) ||
+            (rc = svc_xml_str(op, c,
+                              "GlobalReplicationGroupInfo/"
+                              "GlobalReplicationGroupId",
+                              SVC_MAX_ID, 0, &g->global_id, err)) ||
+            (rc = svc_xml_str(op, c,
+                              "GlobalReplicationGroupInfo/"
+                              "GlobalReplicationGroupMemberRole",
+                              SVC_MAX_ID, 0, &g->global_role, err)))
+            break;
+    }
+out:
+    awsxml_free(root);
+    if (rc)
+        elasticache_replication_groups_cleanup(out);
+    return rc;
+}
+
+/* --- asynchronous wrappers --- */
+
+static dg_rc
+p_ggs(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
+{
+    (void)arg;
+    return elasticache_parse_describe_global_replication_groups(b, n, o, e);
+}
+static void
+c_ggs(void *r)
+{
+    elasticache_global_groups_cleanup(r);
+}
+static dg_rc
+p_gg(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
+{
+    (void)arg;
+    return elasticache_parse_failover_global_replication_group(b, n, o, e);
+}
+static void
+c_gg(void *r)
+{
+    elasticache_global_group_cleanup(r);
+}
+static dg_rc
+p_rgs(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
+{
+    (void)arg;
+    return elasticache_parse_describe_replication_groups(b, n, o, e);
+}
+static void
+c_rgs(void *r)
+{
+    elasticache_replication_groups_cleanup(r);
+}
+
+static const struct svc_op op_ggs = {p_ggs, c_ggs,
+                                     sizeof(struct elasticache_global_groups)};
+static const struct svc_op op_gg = {p_gg, c_gg,
+                                    sizeof(struct elasticache_global_group)};
+static const struct svc_op op_rgs = {
+    p_rgs, c_rgs, sizeof(struct elasticache_replication_groups)};
+
+void
+elasticache_describe_global_replication_groups(const struct svc_client *c,
+                                               const char *region,
+                                               const char *id,
+                                               svc_done_fn done, void *ctx)
+{
+    struct dg_buf b;
+    struct dg_err err;
+    dg_rc rc;
+    dg_buf_init(&b, SVC_MAX_BODY);
+    dg_err_clear(&err);
+    rc = elasticache_build_describe_global_replication_groups(id, NULL, &b,
+                                                              &err);
+    svc_start(c, &aws_svc_elasticache, region,
+              "DescribeGlobalReplicationGroups", 1, &b, rc, &err, &op_ggs,
+              done, ctx);
+}
+
+void
+elasticache_failover_global_replication_group(const struct svc_client *c,
+                                              const char *region,
+                                              const char *id,
+                                              const char *primary_region,
+                                              const char *primary_group,
+                                              svc_done_fn done, void *ctx)
+{
+    struct dg_buf b;
+    struct dg_err err;
+    dg_rc rc;
+    dg_buf_init(&b, SVC_MAX_BODY);
+    dg_err_clear(&err);
+    rc = elasticache_build_failover_global_replication_group(
+        id, primary_region, primary_group, &b, &err);
+    svc_start(c, &aws_svc_elasticache, region,
+              "FailoverGlobalReplicationGroup", 0, &b, rc, &err, &op_gg, done,
+              ctx);
+}
+
+void
+elasticache_describe_replication_groups(const struct svc_client *c,
+                                        const char *region, const char *id,
+                                        svc_done_fn done, void *ctx)
+{
+    struct dg_buf b;
+    struct dg_err err;
+    dg_rc rc;
+    dg_buf_init(&b, SVC_MAX_BODY);
+    dg_err_clear(&err);
+    rc = elasticache_build_describe_replication_groups(id, NULL, &b, &err);
+    svc_start(c, &aws_svc_elasticache, region, "DescribeReplicationGroups",
+              1, &b, rc, &err, &op_rgs, done, ctx);
+}
