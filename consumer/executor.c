@@ -291,10 +291,9 @@ static dg_rc
 emit(struct executor *e, const char *type, const cJSON *data,
      struct dg_err *err)
 {
-    (void)err;
     if (!e->o.hooks.event)
         return DG_OK;
-    return e->o.hooks.event(e->o.store, type, data, e->o.hooks.ctx);
+    return e->o.hooks.event(e->o.store, type, data, err, e->o.hooks.ctx);
 }
 
 static void plan_stall(struct xplan *p, const struct dg_err *err);
@@ -620,6 +619,12 @@ on_observed(cJSON *obs, dg_rc rc, const struct dg_err *err, void *ctx)
         return;
     }
     if (a == ACTION_IN_PROGRESS) {
+        if (st->mutation == M_INTENT) {
+            /* The call evidently reached AWS before a crash. */
+            st->mutation = M_SENT;
+            st->sent_ms = wall_now(e);
+            st->state = S_RUNNING;
+        }
         if (st->state != S_WAITING) {
             st->state = S_WAITING;
             if (step_commit(st, NULL, NULL) != 0)

@@ -48,10 +48,11 @@ struct executor_timers {
 struct executor_hooks {
     /* Called inside the store transaction of each state change. data is
      * borrowed; it always has plan_id (and step for step events) and
-     * durations in ms. A non-OK return rolls the change back (the
-     * executor retries the commit later). May be NULL. */
+     * durations in ms. A non-OK return (err filled) rolls the change back
+     * and stalls the plan in memory until a restart resumes it. May be
+     * NULL. */
     dg_rc (*event)(struct store *s, const char *type, const cJSON *data,
-                   void *ctx);
+                   struct dg_err *err, void *ctx);
     /* After the final commit of a plan (succeeded or not). May be NULL. */
     void (*plan_done)(const char *plan_id, int succeeded, const cJSON *report,
                       void *ctx);
