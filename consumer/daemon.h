@@ -16,6 +16,7 @@ struct dg_config;
 struct source_ops;
 struct sink_ops;
 struct daemon;
+struct orch_services;
 
 struct daemon_opts {
     /* The adapter registry (the composition root passes it in). */
@@ -27,6 +28,14 @@ struct daemon_opts {
     size_t batch;              /* messages per transaction; default 64 */
     int handle_signals;        /* SIGTERM/SIGINT drain, SIGHUP reopen */
     const char *store_path;    /* NULL: from the config */
+    /* The plan lifecycle's AWS services (the composition root's factory,
+     * adapters/orch_aws.h). NULL aws_new: no orchestrator; plans are
+     * bound synchronously as in replay and nothing is executed. */
+    void *(*aws_new)(struct event_base *base, const struct dg_config *cfg);
+    void (*aws_free)(void *aws);
+    void (*aws_services)(void *aws, struct orch_services *out);
+    /* Executor polling for tests (0: defaults). */
+    int64_t poll_first_ms, poll_max_ms;
     /* Injected clock and randomness (NULL: CLOCK_REALTIME, RAND_bytes). */
     int64_t (*now_ms)(void *ctx);
     void (*random)(unsigned char *buf, size_t n, void *ctx);

@@ -1,0 +1,175 @@
+/*
+ * orch_aws.c - the orchestrator's AWS services over one HTTP engine, the
+ * standard credentials chain and one AWS client (see orch_aws.h).
+ *
+ * Ownership: struct orch_aws owns the engine, the provider and the
+ * client; each publish or fetch in flight owns a small context freed by
+ * its completion. Errors go to the completions, never to logs here.
+ */
+#include "orch_aws.h"
+
+#include <string.h>
+
+#include "client.h"
+#include "config.h"
+#include "creds.h"
+#include "creds_chain.h"
+#include "http.h"
+#include "mem.h"
+#include "actions/registry_actions.h"
+#include "sns.h"
+#include "svc.h"
+
+struct orch_aws {
+    struct event_base *base;
+    struct http_engine *http;
+    struct aws_creds_provider *creds;
+    struct svc_client sc;
+};
+
+void *
+orch_aws_new(struct event_base *base, const struct dg_config *cfg)
+{
+    struct orch_aws *a = dg_calloc(1, sizeof(*a));
+    a->base = base;
+    a->http = http_engine_new(base, NULL);
+    struct creds_chain_opts co = {.region = cfg->aws.region,
+                                  .endpoints = cfg->aws.endpoints,
+                                  .nendpoints = cfg->aws.nendpoints};
+    a->creds = creds_chain_new(base, a->http, &co);
+    struct aws_client_opts opts = {.region = cfg->aws.region,
+                                   .endpoints = cfg->aws.endpoints,
+                                   .nendpoints = cfg->aws.nendpoints,
+                                   .max_attempts = cfg->aws.max_attempts};
+    a->sc.base = base;
+    a->sc.aws = aws_client_new(base, a->http, a->creds, &opts);
+    return a;
+}
+
+void
+orch_aws_free(void *p)
+{
+    struct orch_aws *a = p;
+    if (!a)
+        return;
+    aws_client_free(a->sc.aws);
+    http_engine_free(a->http);
+    aws_creds_provider_free(a->creds);
+    dg_free(a);
+}
+
+/* ---- SNS Publish ------------------------------------------------------ */
+
+struct pubctx {
+    orch_published_fn done;
+    void *ctx;
+};
+
+static void
+publish_done(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
+{
+    struct pubctx *p = ctx;
+    p->done(rc == DG_OK ? (const char *)result : NULL, rc, err, p->ctx);
+    dg_free(p);
+}
+
+/* The region of an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), or
+ * NULL for the client's. */
+static char *
+arn_region(const char *arn)
+{
+    if (!arn || strncmp(arn, "arn:", 4) != 0)
+        return NULL;
+    const char *p = strchr(arn + 4, ':'); /* after partition */
+    p = p ? strchr(p + 1, ':') : NULL;    /* after service */
+    const char *q = p ? strchr(p + 1, ':') : NULL;
+    if (!p || !q || q == p + 1)
+        return NULL;
+    return dg_strndup(p + 1, (size_t)(q - p - 1));
+}
+
+static void
+publish(void *impl, const char *topic_arn, const char *subject,
+        const char *message, int structure_json, const char *type,
+        const char *plan_id, const char *severity, orch_published_fn done,
+        void *ctx)
+{
+    struct orch_aws *a = impl;
+    struct sns_attr attrs[3];
+    size_t n = 0;
+    if (type)
+        attrs[n++] = (struct sns_attr){"type", "String", type};
+    if (plan_id)
+        attrs[n++] = (struct sns_attr){"plan_id", "String", plan_id};
+    if (severity)
+        attrs[n++] = (struct sns_attr){"severity", "String", severity};
+    struct sns_publish_params p = {
+        .topic_arn = topic_arn,
+        .message = message,
+        .subject = subject,
+        .message_structure = structure_json,
+        .attrs = attrs,
+        .nattrs = n,
+    };
+    struct pubctx *pc = dg_calloc(1, sizeof(*pc));
+    pc->done = done;
+    pc->ctx = ctx;
+    char *region = arn_region(topic_arn);
+    sns_publish(&a->sc, region, &p, publish_done, pc);
+    dg_free(region);
+}
+
+/* ---- certificate fetcher ---------------------------------------------- */
+
+struct fetchctx {
+    snsverify_fetched_fn done;
+    void *ctx;
+};
+
+static void
+fetched(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
+        void *ctx)
+{
+    struct fetchctx *f = ctx;
+    if (rc == DG_OK && resp->status == 200)
+        f->done(DG_OK, resp->body, resp->body_len, NULL, f->ctx);
+    else if (rc == DG_OK)
+        f->done(DG_ETRANSIENT, NULL, 0, "certificate fetch: HTTP error",
+                f->ctx);
+    else
+        f->done(rc, NULL, 0, err ? err->msg : "certificate fetch failed",
+                f->ctx);
+    dg_free(f);
+}
+
+static void
+fetch(const char *url, size_t max_len, snsverify_fetched_fn done,
+      void *done_ctx, void *fetch_ctx)
+{
+    struct orch_aws *a = fetch_ctx;
+    struct fetchctx *f = dg_calloc(1, sizeof(*f));
+    f->done = done;
+    f->ctx = done_ctx;
+    struct http_request req = {
+        .method = "GET",
+        .url = url,
+        .max_response = max_len,
+        .timeout_ms = 10000,
+    };
+    (void)http_start(a->http, &req, fetched, f);
+}
+
+void
+orch_aws_services(void *p, struct orch_services *out)
+{
+    struct orch_aws *a = p;
+    struct orch_services s = {
+        .actions = actions_aws_catalog(&a->sc),
+        .resolver = actions_aws_resolver(&a->sc),
+        .publish = publish,
+        .impl = a,
+        .fetch = fetch,
+        .fetch_ctx = a,
+    };
+    *out = s;
+}
