@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "client.h"
 #include "config.h"
 #include "creds.h"
@@ -172,4 +174,65 @@ orch_aws_services(void *p, struct orch_services *out)
         .fetch_ctx = a,
     };
     *out = s;
+}
+
+/* ---- one publish, blocking (the CLI) ---------------------------------- */
+
+struct once {
+    struct event_base *base;
+    int done;
+    dg_rc rc;
+    struct dg_err err;
+    char *message_id;
+};
+
+static void
+once_done(const char *message_id, dg_rc rc, const struct dg_err *err,
+          void *ctx)
+{
+    struct once *w = ctx;
+    w->done = 1;
+    w->rc = rc;
+    if (err)
+        w->err = *err;
+    w->message_id = dg_strdup(message_id);
+    event_base_loopbreak(w->base);
+}
+
+dg_rc
+orch_aws_publish_once(const struct dg_config *cfg, const char *topic_arn,
+                      const char *subject, const char *message,
+                      const char *type, const char *plan_id,
+                      char **message_id, struct dg_err *err)
+{
+    *message_id = NULL;
+    if (!topic_arn || !*topic_arn)
+        return dg_err_setc(err, DG_EINVALID, "config",
+                           "%s: /approval/reply_topic_arn is not set "
+                           "(or use --print)",
+                           cfg->path ? cfg->path : "config");
+    struct once w;
+    memset(&w, 0, sizeof(w));
+    dg_err_clear(&w.err);
+    w.base = event_base_new();
+    if (!w.base)
+        return dg_err_setc(err, DG_EFATAL, "loop", "cannot create a loop");
+    struct orch_aws *a = orch_aws_new(w.base, cfg);
+    publish(a, topic_arn, subject, message, 0, type, plan_id, NULL, once_done,
+            &w);
+    while (!w.done)
+        if (event_base_dispatch(w.base) < 0)
+            break;
+    orch_aws_free(a);
+    event_base_free(w.base);
+    if (!w.done)
+        return dg_err_setc(err, DG_EFATAL, "loop", "the publish never ended");
+    if (w.rc != DG_OK) {
+        *err = w.err;
+        err->rc = w.rc;
+        dg_free(w.message_id);
+        return w.rc;
+    }
+    *message_id = w.message_id;
+    return DG_OK;
 }

@@ -21,4 +21,12 @@ void orch_aws_free(void *a);
 /* The services over a (valid while a lives). */
 void orch_aws_services(void *a, struct orch_services *out);
 
+/* Publishes message to topic_arn (SNS Publish, plain structure) on a
+ * private loop and waits for the answer: `drgate approve` and `reject`.
+ * *message_id (dg_free) on DG_OK; else err says why. */
+dg_rc orch_aws_publish_once(const struct dg_config *cfg, const char *topic_arn,
+                            const char *subject, const char *message,
+                            const char *type, const char *plan_id,
+                            char **message_id, struct dg_err *err);
+
 #endif
