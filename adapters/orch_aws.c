@@ -1,10 +1,11 @@
 /*
- * orch_aws.c - the orchestrator's AWS services over one HTTP engine, the
- * standard credentials chain and one AWS client (see orch_aws.h).
+ * orch_aws.c - the orchestrator's AWS services over the daemon's shared
+ * AWS client (see orch_aws.h), and the one-shot publish of the CLI.
  *
- * Ownership: struct orch_aws owns the engine, the provider and the
- * client; each publish or fetch in flight owns a small context freed by
- * its completion. Errors go to the completions, never to logs here.
+ * Ownership: struct orch_aws borrows the client and owns an HTTP engine
+ * for SNS signing certificates (created at the first fetch); each publish
+ * or fetch in flight owns a small context freed by its completion. Errors
+ * go to the completions, never to logs here.
  */
 #include "orch_aws.h"
 
@@ -14,49 +15,34 @@
 
 #include "client.h"
 #include "config.h"
-#include "creds.h"
-#include "creds_chain.h"
 #include "http.h"
 #include "mem.h"
 #include "actions/registry_actions.h"
 #include "sns.h"
+#include "stack.h"
 #include "svc.h"
 
 struct orch_aws {
     struct event_base *base;
-    struct http_engine *http;
-    struct aws_creds_provider *creds;
-    struct svc_client sc;
+    const struct svc_client *sc;
+    struct http_engine *http; /* certificates only */
 };
 
-void *
-orch_aws_new(struct event_base *base, const struct dg_config *cfg)
+struct orch_aws *
+orch_aws_new(struct event_base *base, const struct svc_client *sc)
 {
     struct orch_aws *a = dg_calloc(1, sizeof(*a));
     a->base = base;
-    a->http = http_engine_new(base, NULL);
-    struct creds_chain_opts co = {.region = cfg->aws.region,
-                                  .endpoints = cfg->aws.endpoints,
-                                  .nendpoints = cfg->aws.nendpoints};
-    a->creds = creds_chain_new(base, a->http, &co);
-    struct aws_client_opts opts = {.region = cfg->aws.region,
-                                   .endpoints = cfg->aws.endpoints,
-                                   .nendpoints = cfg->aws.nendpoints,
-                                   .max_attempts = cfg->aws.max_attempts};
-    a->sc.base = base;
-    a->sc.aws = aws_client_new(base, a->http, a->creds, &opts);
+    a->sc = sc;
     return a;
 }
 
 void
-orch_aws_free(void *p)
+orch_aws_free(struct orch_aws *a)
 {
-    struct orch_aws *a = p;
     if (!a)
         return;
-    aws_client_free(a->sc.aws);
     http_engine_free(a->http);
-    aws_creds_provider_free(a->creds);
     dg_free(a);
 }
 
@@ -117,7 +103,7 @@ publish(void *impl, const char *topic_arn, const char *subject,
     pc->done = done;
     pc->ctx = ctx;
     char *region = arn_region(topic_arn);
-    sns_publish(&a->sc, region, &p, publish_done, pc);
+    sns_publish(a->sc, region, &p, publish_done, pc);
     dg_free(region);
 }
 
@@ -149,6 +135,8 @@ fetch(const char *url, size_t max_len, snsverify_fetched_fn done,
       void *done_ctx, void *fetch_ctx)
 {
     struct orch_aws *a = fetch_ctx;
+    if (!a->http)
+        a->http = http_engine_new(a->base, NULL);
     struct fetchctx *f = dg_calloc(1, sizeof(*f));
     f->done = done;
     f->ctx = done_ctx;
@@ -162,12 +150,11 @@ fetch(const char *url, size_t max_len, snsverify_fetched_fn done,
 }
 
 void
-orch_aws_services(void *p, struct orch_services *out)
+orch_aws_services(struct orch_aws *a, struct orch_services *out)
 {
-    struct orch_aws *a = p;
     struct orch_services s = {
-        .actions = actions_aws_catalog(&a->sc),
-        .resolver = actions_aws_resolver(&a->sc),
+        .actions = actions_aws_catalog(a->sc),
+        .resolver = actions_aws_resolver(a->sc),
         .publish = publish,
         .impl = a,
         .fetch = fetch,
@@ -217,13 +204,15 @@ orch_aws_publish_once(const struct dg_config *cfg, const char *topic_arn,
     w.base = event_base_new();
     if (!w.base)
         return dg_err_setc(err, DG_EFATAL, "loop", "cannot create a loop");
-    struct orch_aws *a = orch_aws_new(w.base, cfg);
+    struct aws_stack *st = aws_stack_new(w.base, cfg);
+    struct orch_aws *a = orch_aws_new(w.base, aws_stack_svc(st));
     publish(a, topic_arn, subject, message, 0, type, plan_id, NULL, once_done,
             &w);
     while (!w.done)
         if (event_base_dispatch(w.base) < 0)
             break;
     orch_aws_free(a);
+    aws_stack_free(st);
     event_base_free(w.base);
     if (!w.done)
         return dg_err_setc(err, DG_EFATAL, "loop", "the publish never ended");

@@ -1,25 +1,25 @@
 #ifndef DRGATE_ORCH_AWS_H
 #define DRGATE_ORCH_AWS_H
 /*
- * The AWS side of the orchestrator (consumer/orchestrator.h): one HTTP
- * engine, the standard credentials chain and one AWS client per daemon,
- * exposed as struct orch_services (the action catalog, the parameter
- * resolver, SNS Publish, the SNS certificate fetcher).
+ * The AWS side of the orchestrator (consumer/orchestrator.h) over the
+ * daemon's shared AWS client, exposed as struct orch_services (the action
+ * catalog, the parameter resolver, SNS Publish, the SNS certificate
+ * fetcher on an HTTP engine of its own).
  */
 #include "orchestrator.h"
 
 struct event_base;
 struct dg_config;
+struct svc_client;
 struct orch_aws;
 
-/* The daemon_opts factory (daemon.h): a struct orch_aws, never NULL. base
- * and cfg are borrowed and must outlive it. */
-void *orch_aws_new(struct event_base *base, const struct dg_config *cfg);
-/* Cancels every call in flight (completions run with DG_ECANCELLED before
- * it returns). Accepts NULL. */
-void orch_aws_free(void *a);
-/* The services over a (valid while a lives). */
-void orch_aws_services(void *a, struct orch_services *out);
+/* Never NULL. base and sc are borrowed and must outlive it. */
+struct orch_aws *orch_aws_new(struct event_base *base,
+                              const struct svc_client *sc);
+/* Cancels certificate fetches in flight. Accepts NULL. */
+void orch_aws_free(struct orch_aws *a);
+/* The services over a (valid while a and its client live). */
+void orch_aws_services(struct orch_aws *a, struct orch_services *out);
 
 /* Publishes message to topic_arn (SNS Publish, plain structure) on a
  * private loop and waits for the answer: `drgate approve` and `reject`.

@@ -6,10 +6,32 @@
  */
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
 struct dg_config;
+struct event_base;
+struct svc_client;
+struct aws_stack;
 
 /* `drgate validate --live`: checks the AWS topology cfg names. Returns 0
  * when every check passed, 1 otherwise; the report goes to out. */
 int registry_live_validate(const struct dg_config *cfg, FILE *out);
+
+/* The daemon's shared AWS stack (adapters/aws/stack.h): HTTP engine,
+ * credentials chain and client from cfg's aws section, bound to base. */
+struct aws_stack *registry_aws_new(struct event_base *base,
+                                   const struct dg_config *cfg);
+const struct svc_client *registry_aws_svc(const struct aws_stack *s);
+void registry_aws_free(struct aws_stack *s);
+/* A seed 000 read-only command ("status", "validate") answered through c:
+ * done gets {"statusCode", "body"} (see aws_stack_command). */
+void registry_aws_command(const struct svc_client *c, const char *action,
+                          const char *global_cluster,
+                          const char *target_cluster,
+                          void (*done)(const cJSON *reply, dg_rc rc,
+                                       void *ctx),
+                          void *ctx);
 
 #endif

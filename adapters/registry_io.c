@@ -13,18 +13,22 @@
 extern const struct source_ops source_file_ops;
 extern const struct source_ops source_probe_ops;
 extern const struct source_ops source_kafka_ops;
+extern const struct source_ops source_sqs_ops;
 extern const struct sink_ops sink_file_ops;
 extern const struct sink_ops sink_kafka_ops;
+extern const struct sink_ops sink_sns_ops;
 
 static const struct source_ops *const sources[] = {
     &source_file_ops,
     &source_probe_ops,
     &source_kafka_ops,
+    &source_sqs_ops,
 };
 
 static const struct sink_ops *const sinks[] = {
     &sink_file_ops,
     &sink_kafka_ops,
+    &sink_sns_ops,
 };
 
 const struct source_ops *

@@ -69,9 +69,7 @@ cli_cmd_run(int argc, char **argv)
     struct daemon_opts o = {
         .source_find = adapters.source_find,
         .sink_find = adapters.sink_find,
-        .aws_new = adapters.aws_new,
-        .aws_free = adapters.aws_free,
-        .aws_services = adapters.aws_services,
+        .orchestrate = 1,
         .drain_deadline_ms = drain * 1000,
         .handle_signals = 1,
     };

@@ -46,9 +46,11 @@
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "orch_aws.h"
 #include "orchestrator.h"
 #include "mem.h"
 #include "outbox.h"
+#include "registry.h"
 #include "sink.h"
 #include "source.h"
 #include "store.h"
@@ -75,6 +77,14 @@ struct dsnk {
     struct sink *snk;
     char *name; /* cursor key */
     int started, stopped, stop_sent;
+};
+
+/* A status/validate command recorded in the open transaction (pending:
+ * started after the commit) or waiting for its AWS answer (running). */
+struct dcmd {
+    struct daemon *d;
+    char *action, *gc, *target, *message_id, *origin;
+    struct dcmd *next;
 };
 
 struct msg {
@@ -115,9 +125,16 @@ struct daemon {
     int64_t now;
     const char *cur_origin;
     char cur_decision[EVENTS_UUID_LEN + 1];
+    /* The shared AWS stack (created on first use), the policy timer and
+     * the seed 000 commands (see "AWS stack, policy timer, commands"). */
+    struct aws_stack *aws;
+    struct event *tick_ev;
+    struct dcmd *cmd_pending; /* recorded in the open transaction */
+    size_t cmd_running;       /* waiting for AWS */
+    int freeing;
     /* The plan lifecycle (NULL without AWS services). */
     struct orchestrator *orch;
-    void *aws;
+    struct orch_aws *orch_aws;
     int in_batch;
     size_t parked; /* messages waiting for their SNS signature check */
 };
@@ -202,6 +219,200 @@ on_emit(const cJSON *line, void *ctx)
     if (d->emit_rc == DG_OK)
         d->last_seq = seq;
     cJSON_Delete(ev);
+}
+
+/* ---- AWS stack, policy timer, commands -------------------------------- */
+
+const struct svc_client *
+daemon_aws_client(struct daemon *d)
+{
+    if (!d->aws)
+        d->aws = registry_aws_new(d->base, d->cfg);
+    return registry_aws_svc(d->aws);
+}
+
+/* Appends one event outside the engine (a command reply) in its own
+ * transaction. */
+static dg_rc
+append_event(struct daemon *d, const char *type, const char *subject,
+             cJSON *data, struct dg_err *err)
+{
+    unsigned char rnd[16];
+    d->o.random(rnd, sizeof(rnd), d->o.clock_ctx);
+    char id[EVENTS_UUID_LEN + 1];
+    events_uuid4(rnd, id);
+    int64_t now = d->o.now_ms(d->o.clock_ctx);
+    cJSON *ev = events_new(d->cfg->service.name, type, id, now, subject, data);
+    int64_t seq = 0;
+    dg_rc rc = store_begin(d->st, err);
+    if (rc == DG_OK)
+        rc = store_events_append(d->st, ev, now, &seq, err);
+    if (rc == DG_OK)
+        rc = store_commit(d->st, err);
+    cJSON_Delete(ev);
+    if (rc != DG_OK) {
+        store_rollback(d->st);
+        return rc;
+    }
+    outbox_kick(d->ob, seq);
+    return DG_OK;
+}
+
+static void
+dcmd_free(struct dcmd *c)
+{
+    dg_free(c->action);
+    dg_free(c->gc);
+    dg_free(c->target);
+    dg_free(c->message_id);
+    dg_free(c->origin);
+    dg_free(c);
+}
+
+static void
+on_command_answer(const cJSON *reply, dg_rc rc, void *ctx)
+{
+    struct dcmd *c = ctx;
+    struct daemon *d = c->d;
+    d->cmd_running--;
+    if (rc != DG_OK || d->freeing) {
+        log_kv(DG_LOG_WARN, "command not answered (shutting down)", "action",
+               c->action, "message_id", c->message_id, NULL);
+        dcmd_free(c);
+        return;
+    }
+    cJSON *data = cJSON_Duplicate(reply, 1);
+    cJSON_AddStringToObject(data, "kind", "reply");
+    cJSON_AddStringToObject(data, "action", c->action);
+    if (c->gc)
+        cJSON_AddStringToObject(data, "global_cluster", c->gc);
+    if (c->target)
+        cJSON_AddStringToObject(data, "target_cluster", c->target);
+    cJSON_AddStringToObject(data, "message_id", c->message_id);
+    if (c->origin)
+        cJSON_AddStringToObject(data, "origin", c->origin);
+    struct dg_err err;
+    dg_err_clear(&err);
+    if (append_event(d, EVENTS_COMMAND_REPLIED, c->message_id, data, &err) !=
+        DG_OK)
+        log_kv(DG_LOG_ERROR, "store failed: command reply lost", "action",
+               c->action, "message_id", c->message_id, "error", err.msg,
+               NULL);
+    dcmd_free(c);
+    kick_check(d);
+}
+
+/* engine hook: inside the message's transaction; started after commit. */
+static dg_rc
+on_command(const struct engine_command *ec, void *ctx, struct dg_err *err)
+{
+    (void)err;
+    struct daemon *d = ctx;
+    struct dcmd *c = dg_calloc(1, sizeof(*c));
+    c->d = d;
+    c->action = dg_strdup(ec->action);
+    c->gc = ec->global_cluster ? dg_strdup(ec->global_cluster) : NULL;
+    c->target = ec->target_cluster ? dg_strdup(ec->target_cluster) : NULL;
+    c->message_id = dg_strdup(ec->message_id ? ec->message_id : "");
+    c->origin = ec->origin ? dg_strdup(ec->origin) : NULL;
+    c->next = d->cmd_pending;
+    d->cmd_pending = c;
+    return DG_OK;
+}
+
+/* After the transaction: start (committed) or forget (rolled back). */
+static void
+commands_settle(struct daemon *d, int committed)
+{
+    struct dcmd *list = d->cmd_pending, *rev = NULL;
+    d->cmd_pending = NULL;
+    while (list) { /* back to arrival order */
+        struct dcmd *n = list->next;
+        list->next = rev;
+        rev = list;
+        list = n;
+    }
+    while (rev) {
+        struct dcmd *c = rev;
+        rev = c->next;
+        c->next = NULL;
+        if (!committed) {
+            dcmd_free(c);
+            continue;
+        }
+        log_kv(DG_LOG_INFO, "command", "action", c->action, "message_id",
+               c->message_id, NULL);
+        d->cmd_running++;
+        registry_aws_command(daemon_aws_client(d), c->action, c->gc,
+                             c->target, on_command_answer, c);
+    }
+}
+
+/* Re-arms the policy timer: at the policy's next instant, at most 1 s
+ * away (so a wall clock that jumps is noticed within a second). */
+static void
+schedule_tick(struct daemon *d)
+{
+    if (d->state >= D_FLUSHING)
+        return;
+    int64_t next = engine_next_deadline(d->eng);
+    int64_t now = d->o.now_ms(d->o.clock_ctx);
+    int64_t ms = 1000;
+    if (next != INT64_MAX && next - now < ms)
+        ms = next > now ? next - now : 0;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(d->tick_ev, &tv);
+}
+
+/* The policy timer: evaluates what is due by the wall clock in its own
+ * transaction (a sustained failure is proposed on time even when no
+ * further message arrives). */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct daemon *d = arg;
+    int64_t now = d->o.now_ms(d->o.clock_ctx);
+    if ((d->state == D_RUNNING || d->state == D_DRAINING) &&
+        engine_next_deadline(d->eng) <= now) {
+        struct dg_err err;
+        dg_err_clear(&err);
+        d->emit_rc = DG_OK;
+        dg_err_clear(&d->emit_err);
+        d->last_seq = 0;
+        d->now = now;
+        d->cur_origin = NULL;
+        d->cur_decision[0] = '\0';
+        dg_rc rc = store_begin(d->st, &err);
+        if (rc == DG_OK)
+            rc = engine_tick(d->eng, now, &err);
+        if (rc == DG_OK && d->emit_rc != DG_OK) {
+            rc = d->emit_rc;
+            err = d->emit_err;
+        }
+        if (rc == DG_OK)
+            rc = engine_checkpoint(d->eng, &err);
+        if (rc == DG_OK)
+            rc = store_commit(d->st, &err);
+        if (rc == DG_OK) {
+            if (d->last_seq)
+                outbox_kick(d->ob, d->last_seq);
+        } else {
+            store_rollback(d->st);
+            log_kv(DG_LOG_ERROR, "store failed: policy timer retries",
+                   "error", err.msg, NULL);
+            struct dg_err rerr;
+            dg_err_clear(&rerr);
+            if (engine_reload(d->eng, &rerr) != DG_OK) {
+                log_kv(DG_LOG_ERROR, "cannot reload the policy state", "error",
+                       rerr.msg, NULL);
+                d->status = 1;
+                daemon_shutdown(d);
+            }
+        }
+    }
+    schedule_tick(d);
 }
 
 /* ---- the orchestrator's host side ------------------------------------ */
@@ -446,11 +657,13 @@ process_cb(evutil_socket_t fd, short what, void *arg)
     if (rc == DG_OK)
         rc = store_commit(d->st, &err);
     if (rc == DG_OK) {
+        commands_settle(d, 1);
         ack_all(batch, SOURCE_COMMITTED);
         if (d->last_seq)
             outbox_kick(d->ob, d->last_seq);
     } else {
         store_rollback(d->st);
+        commands_settle(d, 0);
         log_kv(DG_LOG_ERROR, "store failed: messages left for redelivery",
                "error", err.msg, "rc", dg_rc_name(rc), NULL);
         struct dg_err rerr;
@@ -465,6 +678,7 @@ process_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (d->qhead)
         event_active(d->process_ev, 0, 0);
+    schedule_tick(d);
     flow(d);
     kick_check(d);
 }
@@ -659,7 +873,7 @@ check(struct daemon *d)
         return;
     }
     if (d->state == D_DRAINING) {
-        int all = !d->qhead && !d->parked;
+        int all = !d->qhead && !d->parked && d->cmd_running == 0;
         for (size_t i = 0; i < d->nsrcs; i++)
             all &= d->srcs[i].stopped;
         if (!all)
@@ -752,7 +966,7 @@ sink_key(const struct cfg_io *io, size_t i)
 static dg_rc
 start_orchestrator(struct daemon *d, struct dg_err *err)
 {
-    d->aws = d->o.aws_new(d->base, d->cfg);
+    d->orch_aws = orch_aws_new(d->base, daemon_aws_client(d));
     struct orch_opts oo = {
         .base = d->base,
         .store = d->st,
@@ -767,7 +981,7 @@ start_orchestrator(struct daemon *d, struct dg_err *err)
         .poll_first_ms = d->o.poll_first_ms,
         .poll_max_ms = d->o.poll_max_ms,
     };
-    d->o.aws_services(d->aws, &oo.services);
+    orch_aws_services(d->orch_aws, &oo.services);
     dg_rc rc = orch_new(&oo, &d->orch, err);
     if (rc != DG_OK)
         return rc;
@@ -802,6 +1016,7 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
     d->check_ev = event_new(base, -1, 0, check_cb, d);
     d->deadline_ev = evtimer_new(base, deadline_cb, d);
     d->hard_ev = evtimer_new(base, hard_cb, d);
+    d->tick_ev = evtimer_new(base, tick_cb, d);
 
     dg_rc rc = DG_OK;
     char *path =
@@ -819,7 +1034,8 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
         goto fail;
     }
     dg_buf_cleanup(&errors);
-    if (d->o.aws_new) {
+    engine_set_command_hook(d->eng, on_command, d);
+    if (d->o.orchestrate) {
         rc = start_orchestrator(d, err);
         if (rc != DG_OK)
             goto fail;
@@ -847,7 +1063,11 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
         }
         struct dsnk *k = &d->snks[d->nsnks];
         k->d = d;
-        rc = ops->create(base, io->conf, &k->snk, err);
+        if (ops->create_aws)
+            rc = ops->create_aws(base, io->conf, daemon_aws_client(d), &k->snk,
+                                 err);
+        else
+            rc = ops->create(base, io->conf, &k->snk, err);
         if (rc != DG_OK)
             goto fail;
         d->nsnks++;
@@ -879,6 +1099,7 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
             .ended = src_ended,
             .stopped = src_stopped,
             .ctx = s,
+            .aws = ops->needs_aws ? daemon_aws_client(d) : NULL,
         };
         rc = ops->create(base, io->conf, &host, &s->src, err);
         if (rc != DG_OK)
@@ -920,6 +1141,7 @@ daemon_start(struct daemon *d)
         sink_start(d->snks[i].snk, snk_started, &d->snks[i]);
     for (size_t i = 0; i < d->nsrcs; i++)
         source_start(d->srcs[i].src);
+    schedule_tick(d);
     kick_check(d);
 }
 
@@ -951,14 +1173,20 @@ daemon_free(struct daemon *d)
     /* The plan lifecycle first: parked replies are acked while their
      * sources still exist. */
     orch_free(d->orch);
-    if (d->aws)
-        d->o.aws_free(d->aws);
+    d->orch = NULL;
     struct msg *rest = NULL, **tail = &rest;
     for (struct msg *m; (m = take(d));) {
         *tail = m;
         tail = &m->next;
     }
     ack_all(rest, SOURCE_RETRY);
+    /* The AWS stack goes before the adapters that borrow it: their calls
+     * (and the commands') complete with DG_ECANCELLED while they exist. */
+    d->freeing = 1;
+    commands_settle(d, 0);
+    orch_aws_free(d->orch_aws);
+    registry_aws_free(d->aws);
+    d->aws = NULL;
     for (size_t i = d->nsrcs; i-- > 0;) {
         source_destroy(d->srcs[i].src);
         dg_free(d->srcs[i].name);
@@ -976,6 +1204,7 @@ daemon_free(struct daemon *d)
     event_free(d->check_ev);
     event_free(d->deadline_ev);
     event_free(d->hard_ev);
+    event_free(d->tick_ev);
     dg_free(d);
 }
 

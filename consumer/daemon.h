@@ -16,7 +16,6 @@ struct dg_config;
 struct source_ops;
 struct sink_ops;
 struct daemon;
-struct orch_services;
 
 struct daemon_opts {
     /* The adapter registry (the composition root passes it in). */
@@ -28,12 +27,11 @@ struct daemon_opts {
     size_t batch;              /* messages per transaction; default 64 */
     int handle_signals;        /* SIGTERM/SIGINT drain, SIGHUP reopen */
     const char *store_path;    /* NULL: from the config */
-    /* The plan lifecycle's AWS services (the composition root's factory,
-     * adapters/orch_aws.h). NULL aws_new: no orchestrator; plans are
-     * bound synchronously as in replay and nothing is executed. */
-    void *(*aws_new)(struct event_base *base, const struct dg_config *cfg);
-    void (*aws_free)(void *aws);
-    void (*aws_services)(void *aws, struct orch_services *out);
+    /* 1: the plan lifecycle (orchestrator.h) over the shared AWS stack:
+     * references resolved, approval requested and published, approved
+     * plans executed. 0: plans are bound synchronously as in replay and
+     * nothing is executed (unit tests). */
+    int orchestrate;
     /* Executor polling for tests (0: defaults). */
     int64_t poll_first_ms, poll_max_ms;
     /* Injected clock and randomness (NULL: CLOCK_REALTIME, RAND_bytes). */
@@ -63,6 +61,13 @@ int daemon_ready(const struct daemon *d);
 int daemon_status(const struct daemon *d);
 /* Tears everything down in reverse order. Accepts NULL. */
 void daemon_free(struct daemon *d);
+
+/* The daemon's shared AWS stack (HTTP engine, credentials chain, client
+ * from the config's aws section, bound to the daemon's loop), created on
+ * first use. For adapters and the executor: pass it to the service
+ * wrappers (adapters/aws/svc.h). Valid until daemon_free. */
+struct svc_client;
+const struct svc_client *daemon_aws_client(struct daemon *d);
 
 /* All of the above on a fresh event base; returns the exit status. */
 int daemon_run(const struct dg_config *cfg, const struct daemon_opts *opts);

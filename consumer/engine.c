@@ -36,6 +36,8 @@ struct engine {
     void *propose_ctx;
     engine_approval_fn approval_fn;
     void *approval_ctx;
+    engine_command_fn command_hook; /* status/validate; NULL in replay */
+    void *command_ctx;
     struct engine_stats stats;
 };
 
@@ -340,7 +342,20 @@ handle_command(struct engine *e, const struct dg_command *c, int64_t when,
     }
     case DG_CMD_STATUS:
     case DG_CMD_VALIDATE:
-        return DG_OK; /* read-only: answered by the running daemon */
+        /* Read-only: answered by the running daemon, ignored by replay. */
+        if (e->command_hook) {
+            struct engine_command ec = {
+                .action = c->action == DG_CMD_STATUS ? "status" : "validate",
+                .global_cluster = c->global_cluster,
+                .target_cluster = c->target_cluster,
+                .message_id = e->cur_key,
+                .source = source,
+                .origin = origin,
+                .when_ms = when,
+            };
+            return e->command_hook(&ec, e->command_ctx, err);
+        }
+        return DG_OK;
     }
     return DG_OK;
 }
@@ -409,6 +424,35 @@ engine_process(struct engine *e, const char *data, size_t len,
 out:
     e->cur_key = NULL;
     decode_record_cleanup(&rec);
+    return rc;
+}
+
+void
+engine_set_command_hook(struct engine *e, engine_command_fn fn, void *ctx)
+{
+    e->command_hook = fn;
+    e->command_ctx = ctx;
+}
+
+int64_t
+engine_next_deadline(const struct engine *e)
+{
+    return policy_next_deadline(e->policy);
+}
+
+dg_rc
+engine_tick(struct engine *e, int64_t now_ms, struct dg_err *err)
+{
+    if (policy_next_deadline(e->policy) > now_ms)
+        return DG_OK;
+    struct policy_decisions ds = {0};
+    policy_advance(e->policy, now_ms, &ds);
+    if (now_ms > e->clock_ms)
+        e->clock_ms = now_ms;
+    e->cur_key = ENGINE_TIMER_ID;
+    dg_rc rc = handle_decisions(e, &ds, "timer", NULL, err);
+    e->cur_key = NULL;
+    policy_decisions_cleanup(&ds);
     return rc;
 }
 

@@ -111,6 +111,41 @@ struct engine_lookup_ctx {
     const char *global_cluster;
     const char *target_cluster;
 };
+/* A read-only command (seed 000 "status" or "validate") the engine does
+ * not answer itself: the running daemon queries AWS and records the reply
+ * later. Everything is borrowed for the call. */
+struct engine_command {
+    const char *action; /* "status" or "validate" */
+    const char *global_cluster;
+    const char *target_cluster;
+    const char *message_id; /* the dedup key: the causal link */
+    const char *source;
+    const char *origin;
+    int64_t when_ms;
+};
+/* Called inside engine_process (inside the caller's transaction) after the
+ * message was recorded as seen. A failure is treated like a store failure
+ * (the batch is rolled back and redelivered). */
+typedef dg_rc (*engine_command_fn)(const struct engine_command *c, void *ctx,
+                                   struct dg_err *err);
+/* Sets or clears (fn NULL) the hook; without one (replay) status and
+ * validate are counted and otherwise ignored. */
+void engine_set_command_hook(struct engine *e, engine_command_fn fn,
+                             void *ctx);
+
+/* The wall-clock instant (ms) at which the policy next needs evaluating
+ * without any new signal (a sustain, cooldown or recovery window ending),
+ * or INT64_MAX when nothing is pending. */
+int64_t engine_next_deadline(const struct engine *e);
+/* The daemon's timer: evaluates every policy instant up to now_ms (only
+ * when engine_next_deadline(e) <= now_ms; otherwise nothing happens and
+ * the policy clock does not move), emitting decisions and plans through
+ * the emit callback with the message id "policy-timer". Call it inside a
+ * transaction, then engine_checkpoint, like engine_process. Replay never
+ * calls it. */
+dg_rc engine_tick(struct engine *e, int64_t now_ms, struct dg_err *err);
+/* The message id engine_tick's lines carry. */
+#define ENGINE_TIMER_ID "policy-timer"
 
 /* Offline check of cfg's runbooks: each loads, validates and binds with
  * the configured variables. Appends one line per problem to errors. */

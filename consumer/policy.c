@@ -480,6 +480,12 @@ policy_advance(struct policy *p, int64_t now_ms, struct policy_decisions *out)
         p->clock = now_ms;
 }
 
+int64_t
+policy_next_deadline(const struct policy *p)
+{
+    return next_instant(p);
+}
+
 enum policy_observe_result
 policy_observe(struct policy *p, const struct dg_signal *sig,
                struct policy_decisions *out)

@@ -77,6 +77,10 @@ enum policy_observe_result policy_observe(struct policy *p,
  * before the clock does nothing. */
 void policy_advance(struct policy *p, int64_t now_ms,
                     struct policy_decisions *out);
+/* The next instant after the clock at which policy_advance would evaluate
+ * (a sustain window, the cooldown or the recovery window completing), or
+ * INT64_MAX when nothing is pending. Lets a live caller sleep until then. */
+int64_t policy_next_deadline(const struct policy *p);
 /* The caller closed the proposed plan without the region recovering (it
  * was rejected, expired or executed and the signals were re-pointed):
  * advances to now_ms, clears the cooldown and the wait for recovery, and

@@ -21,6 +21,7 @@
 
 struct event_base;
 struct sink;
+struct svc_client;
 
 /* Completion of one submit; err is NULL on success, borrowed otherwise. */
 typedef void (*sink_done_fn)(struct sink *snk, int64_t seq, dg_rc rc,
@@ -40,6 +41,12 @@ struct sink_ops {
     void (*stop)(struct sink *snk, sink_state_fn stopped, void *ctx);
     /* Frees the sink without calling any completion. Accepts NULL. */
     void (*destroy)(struct sink *snk);
+    /* Sinks that call AWS (sns) set this instead of create: the host
+     * passes its shared AWS stack (adapters/aws/svc.h), borrowed, which
+     * outlives the sink. */
+    dg_rc (*create_aws)(struct event_base *base, const cJSON *conf,
+                        const struct svc_client *aws, struct sink **out,
+                        struct dg_err *err);
 };
 
 /* Every sink struct starts with this header. */

@@ -24,6 +24,7 @@
 
 struct event_base;
 struct source;
+struct svc_client;
 
 enum source_outcome {
     SOURCE_COMMITTED = 0,
@@ -46,6 +47,10 @@ struct source_host {
     void (*ended)(struct source *src, void *ctx);
     void (*stopped)(struct source *src, void *ctx);
     void *ctx;
+    /* The daemon's shared AWS stack (adapters/aws/svc.h) for sources whose
+     * ops set needs_aws; NULL otherwise. Borrowed: it outlives the
+     * source. */
+    const struct svc_client *aws;
 };
 
 struct source_ops {
@@ -62,6 +67,7 @@ struct source_ops {
     void (*ack)(struct source *src, void *handle, enum source_outcome outcome);
     /* Frees a created, never started or stopped source. Accepts NULL. */
     void (*destroy)(struct source *src);
+    int needs_aws; /* 1: the host must fill host->aws */
 };
 
 /* Every source struct starts with this header so the host can find its
