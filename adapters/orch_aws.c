@@ -174,8 +174,7 @@ struct once {
 };
 
 static void
-once_done(const char *message_id, dg_rc rc, const struct dg_err *err,
-          void *ctx)
+once_done(const char *message_id, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct once *w = ctx;
     w->done = 1;
@@ -189,8 +188,8 @@ once_done(const char *message_id, dg_rc rc, const struct dg_err *err,
 dg_rc
 orch_aws_publish_once(const struct dg_config *cfg, const char *topic_arn,
                       const char *subject, const char *message,
-                      const char *type, const char *plan_id,
-                      char **message_id, struct dg_err *err)
+                      const char *type, const char *plan_id, char **message_id,
+                      struct dg_err *err)
 {
     *message_id = NULL;
     if (!topic_arn || !*topic_arn)

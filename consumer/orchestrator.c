@@ -121,8 +121,8 @@ set_plan_state(struct orchestrator *o, const char *plan_id, const char *state,
         dg_free(json);
         return rc;
     }
-    cJSON *line = dg_json_parse(json, strlen(json), ORCH_MAX_PLAN_JSON, 64,
-                                NULL);
+    cJSON *line =
+        dg_json_parse(json, strlen(json), ORCH_MAX_PLAN_JSON, 64, NULL);
     const char *digest = dg_json_str(line, "digest");
     const char *cls = dg_json_str(line, "class");
     rc = store_plan_put(o->o.store, plan_id, digest ? digest : "?",
@@ -139,8 +139,8 @@ load_plan(struct orchestrator *o, const char *plan_id, struct dg_err *err)
     char *json = NULL;
     if (store_plan_json(o->o.store, plan_id, &json, err) != DG_OK || !json)
         return NULL;
-    cJSON *line = dg_json_parse(json, strlen(json), ORCH_MAX_PLAN_JSON, 64,
-                                NULL);
+    cJSON *line =
+        dg_json_parse(json, strlen(json), ORCH_MAX_PLAN_JSON, 64, NULL);
     dg_free(json);
     return line;
 }
@@ -196,8 +196,7 @@ pub_unlink(struct pub *p)
 }
 
 static void
-published(const char *message_id, dg_rc rc, const struct dg_err *err,
-          void *ctx)
+published(const char *message_id, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct pub *p = ctx;
     struct orchestrator *o = p->o;
@@ -207,8 +206,8 @@ published(const char *message_id, dg_rc rc, const struct dg_err *err,
     }
     pub_unlink(p);
     if (rc == DG_OK)
-        log_kv(DG_LOG_INFO, "approval request published", "plan_id",
-               p->plan_id, "message_id", message_id ? message_id : "", NULL);
+        log_kv(DG_LOG_INFO, "approval request published", "plan_id", p->plan_id,
+               "message_id", message_id ? message_id : "", NULL);
     else if (rc != DG_ECANCELLED)
         log_kv(DG_LOG_ERROR,
                "cannot publish the approval request: the plan stays pending "
@@ -237,8 +236,8 @@ publish_request(struct orchestrator *o, const char *plan_id,
     p->message = dg_strdup(ap->sns_message);
     p->next = o->pubs;
     o->pubs = p;
-    o->o.services.publish(o->o.services.impl, topic, p->subject, p->message,
-                          1, "drgate.approval.requested", plan_id, "critical",
+    o->o.services.publish(o->o.services.impl, topic, p->subject, p->message, 1,
+                          "drgate.approval.requested", plan_id, "critical",
                           published, p);
 }
 
@@ -390,14 +389,12 @@ resolved_cb(cJSON *resolved, dg_rc rc, const struct dg_err *rerr, void *ctx)
     if (trc == DG_OK) {
         if (rc != DG_OK) {
             log_kv(DG_LOG_WARN, "proposal refused: unresolved references",
-                   "runbook", p->runbook, "error", rerr ? rerr->msg : "",
-                   NULL);
+                   "runbook", p->runbook, "error", rerr ? rerr->msg : "", NULL);
             trc = refuse_proposal(o, p, "unresolved",
                                   rerr ? rerr->msg : "unresolved reference",
                                   &err);
         } else {
-            trc = record_proposal(o, p, resolved, &plan, &ap, &requested,
-                                  &err);
+            trc = record_proposal(o, p, resolved, &plan, &ap, &requested, &err);
         }
     }
     if (trc == DG_OK)
@@ -489,10 +486,9 @@ execute(struct orchestrator *o, const char *plan_id, int64_t approved_ms,
 {
     cJSON *line = load_plan(o, plan_id, err);
     if (!line)
-        return err->rc != DG_OK
-                   ? err->rc
-                   : dg_err_setc(err, DG_EINVALID, "unknown_plan",
-                                 "%s: no such plan", plan_id);
+        return err->rc != DG_OK ? err->rc
+                                : dg_err_setc(err, DG_EINVALID, "unknown_plan",
+                                              "%s: no such plan", plan_id);
     const cJSON *body = dg_json_obj(line, "plan");
     const char *digest = dg_json_str(line, "digest");
     const cJSON *mut = cJSON_GetObjectItemCaseSensitive(body, "mutating");
@@ -544,11 +540,10 @@ start_cb(evutil_socket_t fd, short what, void *arg)
         struct dg_err err;
         dg_err_clear(&err);
         if (execute(o, q->plan_id, q->approved_ms, &err) == DG_OK)
-            log_kv(DG_LOG_INFO, "plan executing", "plan_id", q->plan_id,
-                   NULL);
+            log_kv(DG_LOG_INFO, "plan executing", "plan_id", q->plan_id, NULL);
         else
-            log_kv(DG_LOG_ERROR, "cannot start the plan", "plan_id",
-                   q->plan_id, "error", err.msg, NULL);
+            log_kv(DG_LOG_ERROR, "cannot start the plan", "plan_id", q->plan_id,
+                   "error", err.msg, NULL);
         dg_free(q->plan_id);
         dg_free(q);
     }
@@ -576,11 +571,10 @@ ex_event(struct store *s, const char *type, const cJSON *data,
     if (rc == DG_OK && plan_id &&
         (strcmp(type, "drgate.plan.succeeded") == 0 ||
          strcmp(type, "drgate.plan.failed") == 0))
-        rc = set_plan_state(o, plan_id,
-                            strcmp(type, "drgate.plan.succeeded") == 0
-                                ? "succeeded"
-                                : "failed",
-                            err);
+        rc = set_plan_state(
+            o, plan_id,
+            strcmp(type, "drgate.plan.succeeded") == 0 ? "succeeded" : "failed",
+            err);
     if (rc == DG_OK)
         event_active(o->kick_ev, 0, 0); /* after the executor's commit */
     return rc;
@@ -616,14 +610,15 @@ orch_on_approval(const struct dg_record *rec, int64_t now_ms,
     dg_rc rc = DG_OK;
     if (o->sns_rc != DG_OK) {
         char why[300];
-        snprintf(why, sizeof(why), "the SNS message signature does not "
-                                   "verify: %s",
+        snprintf(why, sizeof(why),
+                 "the SNS message signature does not "
+                 "verify: %s",
                  o->sns_why);
         approval_refuse(rec->kind == DG_REC_APPROVAL ? &rec->u.appr : NULL,
                         APPROVAL_BAD_SNS_SIGNATURE, why, &out);
     } else {
-        rc = approval_verify_record(o->gate, o->o.store, rec, now_ms, &out,
-                                    err);
+        rc =
+            approval_verify_record(o->gate, o->o.store, rec, now_ms, &out, err);
         if (rc != DG_OK)
             goto out;
     }
@@ -730,8 +725,8 @@ orch_sns_verify(struct orchestrator *o, const char *data, size_t len,
     j->ctx = ctx;
     if (!o->sv || !rec.sns) {
         struct timeval zero = {0, 0};
-        if (event_base_once(o->o.base, -1, EV_TIMEOUT, no_verifier, j,
-                            &zero) != 0)
+        if (event_base_once(o->o.base, -1, EV_TIMEOUT, no_verifier, j, &zero) !=
+            0)
             abort(); /* a one-shot event cannot fail but for OOM */
     } else {
         snsverify_verify(o->sv, rec.sns, now(o), sns_verified, j);
@@ -756,8 +751,8 @@ expiry_cb(evutil_socket_t fd, short what, void *arg)
     if (rc == DG_OK)
         rc = approval_expire_due(o->o.store, t, 64, &v, &n, &err);
     for (size_t i = 0; rc == DG_OK && i < n; i++) {
-        log_kv(DG_LOG_WARN, "approval request expired", "plan_id",
-               v[i].plan_id, NULL);
+        log_kv(DG_LOG_WARN, "approval request expired", "plan_id", v[i].plan_id,
+               NULL);
         rc = append(o, "drgate.plan.expired", v[i].plan_id, v[i].event, &err);
         v[i].event = NULL;
         if (rc == DG_OK)

@@ -28,7 +28,7 @@ struct orchestrator;
 /* SNS Publish result: message_id borrowed for the call (NULL on failure).
  * Exactly once, never from inside publish. */
 typedef void (*orch_published_fn)(const char *message_id, dg_rc rc,
-                                   const struct dg_err *err, void *ctx);
+                                  const struct dg_err *err, void *ctx);
 
 /* What the orchestrator needs from AWS, as interfaces (the composition
  * root fills them from adapters; unit tests with fakes). */
@@ -65,8 +65,7 @@ struct orch_host {
     int64_t (*now_ms)(void *ctx); /* wall clock, ms */
     /* The message being processed and the decision it led to (either
      * NULL), for the causal links of a proposal's events. */
-    void (*cause)(const char **message_id, const char **decision_id,
-                  void *ctx);
+    void (*cause)(const char **message_id, const char **decision_id, void *ctx);
     void *ctx;
 };
 
@@ -104,8 +103,7 @@ dg_rc orch_on_approval(const struct dg_record *rec, int64_t now_ms,
  * approval reply whose signature must be verified first; then
  * orch_sns_verify calls done (exactly once, from the loop) with DG_OK,
  * DG_EINVALID (bad signature: the reply is refused) or DG_ETRANSIENT. */
-int orch_sns_needed(const struct orchestrator *o, const char *data,
-                    size_t len);
+int orch_sns_needed(const struct orchestrator *o, const char *data, size_t len);
 void orch_sns_verify(struct orchestrator *o, const char *data, size_t len,
                      void (*done)(dg_rc rc, const char *why, void *ctx),
                      void *ctx);
