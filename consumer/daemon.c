@@ -296,8 +296,7 @@ on_command_answer(const cJSON *reply, dg_rc rc, void *ctx)
     if (append_event(d, EVENTS_COMMAND_REPLIED, c->message_id, data, &err) !=
         DG_OK)
         log_kv(DG_LOG_ERROR, "store failed: command reply lost", "action",
-               c->action, "message_id", c->message_id, "error", err.msg,
-               NULL);
+               c->action, "message_id", c->message_id, "error", err.msg, NULL);
     dcmd_free(c);
     kick_check(d);
 }
@@ -343,8 +342,8 @@ commands_settle(struct daemon *d, int committed)
         log_kv(DG_LOG_INFO, "command", "action", c->action, "message_id",
                c->message_id, NULL);
         d->cmd_running++;
-        registry_aws_command(daemon_aws_client(d), c->action, c->gc,
-                             c->target, on_command_answer, c);
+        registry_aws_command(daemon_aws_client(d), c->action, c->gc, c->target,
+                             on_command_answer, c);
     }
 }
 
@@ -400,8 +399,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
                 outbox_kick(d->ob, d->last_seq);
         } else {
             store_rollback(d->st);
-            log_kv(DG_LOG_ERROR, "store failed: policy timer retries",
-                   "error", err.msg, NULL);
+            log_kv(DG_LOG_ERROR, "store failed: policy timer retries", "error",
+                   err.msg, NULL);
             struct dg_err rerr;
             dg_err_clear(&rerr);
             if (engine_reload(d->eng, &rerr) != DG_OK) {
@@ -478,7 +477,6 @@ orch_now(void *ctx)
     struct daemon *d = ctx;
     return d->o.now_ms(d->o.clock_ctx);
 }
-
 
 static void
 orch_cause(const char **message_id, const char **decision_id, void *ctx)
@@ -584,8 +582,10 @@ sns_checked(dg_rc rc, const char *why, void *ctx)
     d->parked--;
     if (rc == DG_ETRANSIENT || rc == DG_ECANCELLED) {
         /* Not known whether it is genuine: let the transport redeliver. */
-        log_kv(DG_LOG_WARN, "SNS signature check incomplete: reply left for "
-               "redelivery", "error", why ? why : "", NULL);
+        log_kv(DG_LOG_WARN,
+               "SNS signature check incomplete: reply left for "
+               "redelivery",
+               "error", why ? why : "", NULL);
         ack_all(m, SOURCE_RETRY);
         kick_check(d);
         return;
@@ -606,7 +606,8 @@ sns_checked(dg_rc rc, const char *why, void *ctx)
 static int
 park_for_sns(struct daemon *d, struct msg *m)
 {
-    if (!d->orch || m->sns_checked || !orch_sns_needed(d->orch, m->data, m->len))
+    if (!d->orch || m->sns_checked ||
+        !orch_sns_needed(d->orch, m->data, m->len))
         return 0;
     d->parked++;
     orch_sns_verify(d->orch, m->data, m->len, sns_checked, m);

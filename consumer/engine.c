@@ -203,7 +203,8 @@ detected_since(struct engine *e, int64_t dflt)
     int64_t best = dflt;
     const cJSON *sigs = dg_json_arr(st, "signals");
     for (const cJSON *s = sigs ? sigs->child : NULL; s; s = s->next) {
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(s, "failing_since_ms");
+        const cJSON *f =
+            cJSON_GetObjectItemCaseSensitive(s, "failing_since_ms");
         if (cJSON_IsNumber(f) && (int64_t)f->valuedouble < best)
             best = (int64_t)f->valuedouble;
     }

@@ -90,14 +90,11 @@ typedef dg_rc (*engine_proposal_fn)(const struct engine_proposal *p,
 /* Called for each new approval reply (DG_REC_APPROVAL) inside the
  * caller's transaction; rec is borrowed. A non-OK return (DG_ETRANSIENT)
  * leaves the message unacknowledged. */
-typedef dg_rc (*engine_approval_fn)(const struct dg_record *rec,
-                                    int64_t now_ms, struct dg_err *err,
-                                    void *ctx);
+typedef dg_rc (*engine_approval_fn)(const struct dg_record *rec, int64_t now_ms,
+                                    struct dg_err *err, void *ctx);
 /* NULL fn (the default, and replay) keeps the synchronous path. */
-void engine_set_proposal_fn(struct engine *e, engine_proposal_fn fn,
-                            void *ctx);
-void engine_set_approval_fn(struct engine *e, engine_approval_fn fn,
-                            void *ctx);
+void engine_set_proposal_fn(struct engine *e, engine_proposal_fn fn, void *ctx);
+void engine_set_approval_fn(struct engine *e, engine_approval_fn fn, void *ctx);
 /* The proposed plan was closed without the region recovering (rejected,
  * expired): policy_rearm at now_ms, recording and emitting the decisions
  * (a due proposal goes through the usual path). Inside the caller's
@@ -130,8 +127,7 @@ typedef dg_rc (*engine_command_fn)(const struct engine_command *c, void *ctx,
                                    struct dg_err *err);
 /* Sets or clears (fn NULL) the hook; without one (replay) status and
  * validate are counted and otherwise ignored. */
-void engine_set_command_hook(struct engine *e, engine_command_fn fn,
-                             void *ctx);
+void engine_set_command_hook(struct engine *e, engine_command_fn fn, void *ctx);
 
 /* The wall-clock instant (ms) at which the policy next needs evaluating
  * without any new signal (a sustain, cooldown or recovery window ending),
