@@ -30,8 +30,7 @@ void registry_aws_free(struct aws_stack *s);
 void registry_aws_command(const struct svc_client *c, const char *action,
                           const char *global_cluster,
                           const char *target_cluster,
-                          void (*done)(const cJSON *reply, dg_rc rc,
-                                       void *ctx),
+                          void (*done)(const cJSON *reply, dg_rc rc, void *ctx),
                           void *ctx);
 
 #endif

@@ -29,6 +29,24 @@
  * they did not acknowledge stays in the outbox for the next start). A hard
  * deadline 5 s later ends the loop whatever is left. SIGHUP reopens logs:
  * drgate logs to stderr only, so it is logged and otherwise a no-op.
+ *
+ * AWS stack: one HTTP engine + credentials chain + aws_client on the
+ * daemon's loop, created on first use (daemon_aws_client) when an adapter
+ * needs it (source_ops.needs_aws, sink_ops.create_aws) or a command
+ * arrives; freed in daemon_free before the adapters, so their outstanding
+ * calls complete (DG_ECANCELLED) while they still exist.
+ *
+ * Policy timer: the policy only moves when a signal arrives, so tick_ev
+ * fires at the policy's next instant (engine_next_deadline), at most 1 s
+ * away, and runs engine_tick with the wall clock in its own transaction
+ * once no message is queued. Replay never ticks.
+ *
+ * Commands: seed 000 "status"/"validate" reach on_command inside the
+ * message's transaction; they are started after the commit (forgotten on
+ * rollback, so a redelivery starts them again), the message is acked with
+ * its batch, and the answer becomes a drgate.command.replied event in its
+ * own transaction. A crash before the answer loses the reply (read-only:
+ * send the command again). DRAINING waits for running commands.
  */
 #include "daemon.h"
 
@@ -373,7 +391,9 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct daemon *d = arg;
     int64_t now = d->o.now_ms(d->o.clock_ctx);
-    if ((d->state == D_RUNNING || d->state == D_DRAINING) &&
+    /* Queued messages go first (they may move the policy themselves);
+     * process_cb re-arms the timer when it is done. */
+    if ((d->state == D_RUNNING || d->state == D_DRAINING) && !d->qhead &&
         engine_next_deadline(d->eng) <= now) {
         struct dg_err err;
         dg_err_clear(&err);

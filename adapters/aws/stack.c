@@ -95,8 +95,7 @@ cmd_answer(struct cmd *k, int code, const char *message, cJSON *output)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "Message", message);
-    cJSON_AddItemToObject(body, "Output",
-                          output ? output : cJSON_CreateNull());
+    cJSON_AddItemToObject(body, "Output", output ? output : cJSON_CreateNull());
     char *text = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
     cJSON *reply = cJSON_CreateObject();

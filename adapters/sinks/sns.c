@@ -165,8 +165,8 @@ send_next(struct snsink *k)
         attrs[n++] = (struct sns_attr){"type", "String", type};
     if (plan_id && *plan_id)
         attrs[n++] = (struct sns_attr){"plan_id", "String", plan_id};
-    attrs[n++] = (struct sns_attr){"severity", "String",
-                                   sns_sink_severity(type)};
+    attrs[n++] =
+        (struct sns_attr){"severity", "String", sns_sink_severity(type)};
     struct sns_publish_params p = {
         .topic_arn = k->topic_arn,
         .message = it->json,

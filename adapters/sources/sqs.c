@@ -89,7 +89,7 @@ struct sqsrc {
     int receiving; /* ReceiveMessage calls outstanding */
     int batches;   /* batch calls outstanding */
     int paused, stopping, started, stopped, backing_off;
-    unsigned errors; /* consecutive receive failures */
+    unsigned errors;   /* consecutive receive failures */
     struct smsg *head; /* delivered, not yet acked */
     size_t unacked;
     /* committed, waiting for the delete window */
@@ -195,8 +195,8 @@ on_batch(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct sbatch *b = ctx;
     struct sqsrc *s = b->s;
-    const char *what = b->deleting ? "DeleteMessageBatch"
-                                   : "ChangeMessageVisibilityBatch";
+    const char *what =
+        b->deleting ? "DeleteMessageBatch" : "ChangeMessageVisibilityBatch";
     s->batches--;
     if (rc != DG_OK) {
         if (rc != DG_ECANCELLED)
@@ -221,8 +221,8 @@ on_batch(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
                 if (o->id && strcmp(o->id, b->ids[j]) == 0)
                     mid = b->mids[j];
             log_kv(DG_LOG_WARN, "sqs: batch entry failed", "operation", what,
-                   "message_id", mid, "code", o->code ? o->code : "",
-                   "error", o->message ? o->message : "", NULL);
+                   "message_id", mid, "code", o->code ? o->code : "", "error",
+                   o->message ? o->message : "", NULL);
         }
         if (b->deleting) {
             s->deleted += ok;
@@ -388,8 +388,7 @@ pump(struct sqsrc *s)
             .visibility_timeout = s->vis > 0 ? s->vis : -1,
         };
         s->receiving++;
-        sqs_receive(s->aws, s->region[0] ? s->region : NULL, &p, on_receive,
-                    s);
+        sqs_receive(s->aws, s->region[0] ? s->region : NULL, &p, on_receive, s);
     }
 }
 
@@ -435,7 +434,8 @@ sqs_create(struct event_base *base, const cJSON *conf,
 {
     const char *url = dg_json_str(conf, "queue_url");
     if (!url || !*url)
-        return dg_err_set(err, DG_EINVALID, "sqs source: queue_url is required");
+        return dg_err_set(err, DG_EINVALID,
+                          "sqs source: queue_url is required");
     if (!host->aws)
         return dg_err_set(err, DG_EINVALID,
                           "sqs source: the host gave no AWS client");
@@ -447,12 +447,13 @@ sqs_create(struct event_base *base, const cJSON *conf,
     s->queue_url = dg_strdup(url);
     url_region(url, s->region, sizeof(s->region));
     const cJSON *v;
-    s->wait = (v = cJSON_GetObjectItem(conf, "wait_seconds")) ? v->valueint : 20;
+    s->wait =
+        (v = cJSON_GetObjectItem(conf, "wait_seconds")) ? v->valueint : 20;
     s->max = (v = cJSON_GetObjectItem(conf, "max_messages")) ? v->valueint : 10;
-    s->vis =
-        (v = cJSON_GetObjectItem(conf, "visibility_timeout")) ? v->valueint : 60;
-    s->in_flight = (v = cJSON_GetObjectItem(conf, "in_flight")) ? v->valueint
-                                                                 : 2;
+    s->vis = (v = cJSON_GetObjectItem(conf, "visibility_timeout")) ? v->valueint
+                                                                   : 60;
+    s->in_flight =
+        (v = cJSON_GetObjectItem(conf, "in_flight")) ? v->valueint : 2;
     if (s->in_flight < 1)
         s->in_flight = 1;
     s->delete_ev = evtimer_new(base, delete_cb, s);
