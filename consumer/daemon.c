@@ -502,7 +502,7 @@ static void
 orch_cause(const char **message_id, const char **decision_id, void *ctx)
 {
     struct daemon *d = ctx;
-    *message_id = d->in_batch ? engine_message_id(d->eng) : NULL;
+    *message_id = engine_message_id(d->eng); /* NULL outside the engine */
     *decision_id = d->cur_decision[0] ? d->cur_decision : NULL;
 }
 
