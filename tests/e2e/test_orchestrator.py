@@ -110,18 +110,23 @@ class Env:
                                      stdout=self.log, stderr=self.log, env=self.env)
         wait_for(lambda: '"msg":"ready"' in open(self.log.name).read(), 20, "ready")
 
-    def stop(self):
+    def stop(self, expect_clean=True):
+        rc = None
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=40)
+                rc = self.proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
         if self.log:
             self.log.close()
+            text = open(self.log.name).read()
             self.log = None
+            if expect_clean:
+                check(rc == 0, "drgate run exited %s" % rc)
+                check("Sanitizer" not in text, "sanitizer report: " + text[-2000:])
 
     def events(self):
         if not os.path.exists(self.events_path):
@@ -405,7 +410,7 @@ def main():
         ok = True
     finally:
         if sb:
-            sb.stop()
+            sb.stop(expect_clean=False)
         subprocess.run([SANDBOX, "stop", "--dir", d], capture_output=True, timeout=60)
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)
