@@ -1107,16 +1107,3 @@ approval_next_expiry(struct store *s, int64_t *ms, int *found,
 {
     return store_appr_req_next_expiry(s, ms, found, err);
 }
-
-/* ---- publishing --------------------------------------------------------- */
-
-dg_rc
-approval_publish_reply(const struct dg_config *cfg, const char *reply_json,
-                       struct dg_err *err)
-{
-    (void)cfg;
-    (void)reply_json;
-    return dg_err_setc(err, DG_EFATAL, "no_sns_client",
-                       "publishing needs the SNS client (not in this build); "
-                       "use --print");
-}

@@ -209,10 +209,12 @@ dg_rc approval_next_expiry(struct store *s, int64_t *ms, int *found,
 
 /* ---- publishing a reply (CLI) ------------------------------------------ */
 
-/* Publishes a signed reply to approval.reply_topic_arn. This build has no
- * SNS client: returns DG_EFATAL with a message saying to use --print. The
- * lead wires the SNS client here. */
+/* Publishes a signed reply to approval.reply_topic_arn through SNS
+ * (credentials from the standard chain, endpoints from cfg); blocks on a
+ * private loop. *message_id (caller frees with dg_free) is SNS's
+ * MessageId. Defined in cli_approval.c (it needs the AWS layer). */
 dg_rc approval_publish_reply(const struct dg_config *cfg,
-                             const char *reply_json, struct dg_err *err);
+                             const char *reply_json, char **message_id,
+                             struct dg_err *err);
 
 #endif

@@ -27,7 +27,9 @@
 #include "approval.h"
 #include "cli_internal.h"
 #include "config.h"
+#include "json.h"
 #include "mem.h"
+#include "orch_aws.h"
 
 struct reply_opts {
     const char *config;
@@ -267,11 +269,17 @@ reply_cmd(const char *cmd, int argc, char **argv)
         status = fflush(stdout) == 0 ? 0 : 1;
         goto out;
     }
-    if (approval_publish_reply(cfg, text, &err) != DG_OK) {
-        fprintf(stderr, "drgate %s: %s\n", cmd, err.msg);
+    char *message_id = NULL;
+    if (approval_publish_reply(cfg, text, &message_id, &err) != DG_OK) {
+        fprintf(stderr, "drgate %s: cannot publish to %s: %s%s%s\n", cmd,
+                cfg->approval.reply_topic_arn ? cfg->approval.reply_topic_arn
+                                              : "approval.reply_topic_arn",
+                err.code[0] ? err.code : "", err.code[0] ? ": " : "", err.msg);
         goto out;
     }
-    printf("published the %s of %s by %s\n", cmd, o.plan, o.approver);
+    printf("published the %s of %s by %s: MessageId %s\n", cmd, o.plan,
+           o.approver, message_id);
+    dg_free(message_id);
     status = 0;
 out:
     dg_free(text);
@@ -279,6 +287,22 @@ out:
     EVP_PKEY_free(key);
     config_free(cfg);
     return status;
+}
+
+dg_rc
+approval_publish_reply(const struct dg_config *cfg, const char *reply_json,
+                       char **message_id, struct dg_err *err)
+{
+    cJSON *r = cJSON_Parse(reply_json);
+    const char *plan_id = dg_json_str(r, "plan_id");
+    const char *decision = dg_json_str(r, "decision");
+    char subject[96];
+    snprintf(subject, sizeof(subject), "drgate %s", decision ? decision : "");
+    dg_rc rc = orch_aws_publish_once(cfg, cfg->approval.reply_topic_arn,
+                                     subject, reply_json, "drgate.approval",
+                                     plan_id, message_id, err);
+    cJSON_Delete(r);
+    return rc;
 }
 
 int

@@ -69,6 +69,7 @@ cli_cmd_run(int argc, char **argv)
     struct daemon_opts o = {
         .source_find = adapters.source_find,
         .sink_find = adapters.sink_find,
+        .orchestrate = 1,
         .drain_deadline_ms = drain * 1000,
         .handle_signals = 1,
     };

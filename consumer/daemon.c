@@ -64,6 +64,8 @@
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "orch_aws.h"
+#include "orchestrator.h"
 #include "mem.h"
 #include "outbox.h"
 #include "registry.h"
@@ -110,6 +112,9 @@ struct msg {
     size_t len;
     const char *origin;
     struct msg *next;
+    int sns_checked; /* the SNS signature pre-check ran */
+    dg_rc sns_rc;
+    char *sns_why;
 };
 
 struct daemon {
@@ -145,6 +150,11 @@ struct daemon {
     struct dcmd *cmd_pending; /* recorded in the open transaction */
     size_t cmd_running;       /* waiting for AWS */
     int freeing;
+    /* The plan lifecycle (NULL without AWS services). */
+    struct orchestrator *orch;
+    struct orch_aws *orch_aws;
+    int in_batch;
+    size_t parked; /* messages waiting for their SNS signature check */
 };
 
 static int64_t
@@ -424,6 +434,84 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
     schedule_tick(d);
 }
 
+/* ---- the orchestrator's host side ------------------------------------ */
+
+static dg_rc
+orch_append(const char *type, const char *subject, cJSON *data,
+            struct dg_err *err, void *ctx)
+{
+    struct daemon *d = ctx;
+    unsigned char rnd[16];
+    d->o.random(rnd, sizeof(rnd), d->o.clock_ctx);
+    char id[EVENTS_UUID_LEN + 1];
+    events_uuid4(rnd, id);
+    int64_t t = d->in_batch ? d->now : d->o.now_ms(d->o.clock_ctx);
+    const char *msgid = d->in_batch ? engine_message_id(d->eng) : NULL;
+    if (msgid && !cJSON_HasObjectItem(data, "message_id"))
+        cJSON_AddStringToObject(data, "message_id", msgid);
+    if (!subject)
+        subject = msgid ? msgid : type;
+    cJSON *ev = events_new(d->cfg->service.name, type, id, t, subject, data);
+    int64_t seq = 0;
+    dg_rc rc = store_events_append(d->st, ev, t, &seq, err);
+    if (rc == DG_OK && seq > d->last_seq)
+        d->last_seq = seq;
+    cJSON_Delete(ev);
+    return rc;
+}
+
+static void
+orch_committed(void *ctx)
+{
+    struct daemon *d = ctx;
+    if (d->last_seq)
+        outbox_kick(d->ob, d->last_seq);
+}
+
+static dg_rc
+orch_rearm(int64_t now_ms, struct dg_err *err, void *ctx)
+{
+    struct daemon *d = ctx;
+    if (!d->in_batch) {
+        d->now = now_ms;
+        d->emit_rc = DG_OK;
+        d->cur_origin = NULL;
+        d->cur_decision[0] = '\0';
+    } else if (d->emit_rc != DG_OK) {
+        *err = d->emit_err;
+        return d->emit_rc;
+    }
+    dg_rc rc = engine_rearm(d->eng, now_ms, err);
+    if (rc == DG_OK && d->emit_rc != DG_OK) {
+        *err = d->emit_err;
+        rc = d->emit_rc;
+    }
+    if (rc == DG_OK)
+        rc = engine_checkpoint(d->eng, err);
+    return rc;
+}
+
+static int64_t
+orch_now(void *ctx)
+{
+    struct daemon *d = ctx;
+    return d->o.now_ms(d->o.clock_ctx);
+}
+
+static void
+orch_cause(const char **message_id, const char **decision_id, void *ctx)
+{
+    struct daemon *d = ctx;
+    *message_id = engine_message_id(d->eng); /* NULL outside the engine */
+    *decision_id = d->cur_decision[0] ? d->cur_decision : NULL;
+}
+
+static void
+orch_progress(void *ctx)
+{
+    kick_check(ctx);
+}
+
 /* ---- flow control ---------------------------------------------------- */
 
 static void
@@ -500,9 +588,50 @@ ack_all(struct msg *list, enum source_outcome o)
     while (list) {
         struct msg *next = list->next;
         source_ack(list->from->src, list->handle, o);
+        dg_free(list->sns_why);
         dg_free(list);
         list = next;
     }
+}
+
+static void
+sns_checked(dg_rc rc, const char *why, void *ctx)
+{
+    struct msg *m = ctx;
+    struct daemon *d = m->from->d;
+    d->parked--;
+    if (rc == DG_ETRANSIENT || rc == DG_ECANCELLED) {
+        /* Not known whether it is genuine: let the transport redeliver. */
+        log_kv(DG_LOG_WARN,
+               "SNS signature check incomplete: reply left for "
+               "redelivery",
+               "error", why ? why : "", NULL);
+        ack_all(m, SOURCE_RETRY);
+        kick_check(d);
+        return;
+    }
+    m->sns_checked = 1;
+    m->sns_rc = rc;
+    m->sns_why = dg_strdup(why ? why : "");
+    m->next = d->qhead; /* processed next */
+    d->qhead = m;
+    if (!d->qtail)
+        d->qtail = m;
+    d->qlen++;
+    event_active(d->process_ev, 0, 0);
+}
+
+/* An SNS-delivered approval reply whose signature must be checked first
+ * waits outside the batch until the check completes. 1 when parked. */
+static int
+park_for_sns(struct daemon *d, struct msg *m)
+{
+    if (!d->orch || m->sns_checked ||
+        !orch_sns_needed(d->orch, m->data, m->len))
+        return 0;
+    d->parked++;
+    orch_sns_verify(d->orch, m->data, m->len, sns_checked, m);
+    return 1;
 }
 
 static void
@@ -521,12 +650,18 @@ process_cb(evutil_socket_t fd, short what, void *arg)
     d->last_seq = 0;
     d->now = d->o.now_ms(d->o.clock_ctx);
     dg_rc rc = store_begin(d->st, &err);
+    d->in_batch = 1;
     for (size_t i = 0; rc == DG_OK && i < d->o.batch && d->qhead; i++) {
         struct msg *m = take(d);
+        if (park_for_sns(d, m))
+            continue;
         *tail = m;
         tail = &m->next;
         d->cur_origin = m->origin;
         d->cur_decision[0] = '\0';
+        if (d->orch)
+            orch_set_sns_result(d->orch, m->sns_checked ? m->sns_rc : DG_OK,
+                                m->sns_why);
         rc = engine_process(d->eng, m->data, m->len, m->from->src->ops->type,
                             m->origin, d->now, &err);
         if (rc == DG_OK && d->emit_rc != DG_OK) {
@@ -534,6 +669,9 @@ process_cb(evutil_socket_t fd, short what, void *arg)
             err = d->emit_err;
         }
     }
+    if (d->orch)
+        orch_set_sns_result(d->orch, DG_OK, NULL);
+    d->in_batch = 0;
     d->cur_origin = NULL;
     if (rc == DG_OK)
         rc = engine_checkpoint(d->eng, &err);
@@ -745,7 +883,8 @@ check(struct daemon *d)
     }
     if (d->state == D_RUNNING) {
         /* Only finite sources (a file without follow) end on their own. */
-        int ended = d->nsrcs > 0 && !d->qhead;
+        int ended = d->nsrcs > 0 && !d->qhead && !d->parked &&
+                    !(d->orch && orch_busy(d->orch));
         for (size_t i = 0; i < d->nsrcs; i++)
             ended &= d->srcs[i].ended;
         if (!ended)
@@ -755,7 +894,7 @@ check(struct daemon *d)
         return;
     }
     if (d->state == D_DRAINING) {
-        int all = !d->qhead && d->cmd_running == 0;
+        int all = !d->qhead && !d->parked && d->cmd_running == 0;
         for (size_t i = 0; i < d->nsrcs; i++)
             all &= d->srcs[i].stopped;
         if (!all)
@@ -844,6 +983,34 @@ sink_key(const struct cfg_io *io, size_t i)
     return dg_sprintf("sinks[%zu]:%s", i, io->type);
 }
 
+/* The plan lifecycle over the composition root's AWS services. */
+static dg_rc
+start_orchestrator(struct daemon *d, struct dg_err *err)
+{
+    d->orch_aws = orch_aws_new(d->base, daemon_aws_client(d));
+    struct orch_opts oo = {
+        .base = d->base,
+        .store = d->st,
+        .cfg = d->cfg,
+        .host = {.append = orch_append,
+                 .committed = orch_committed,
+                 .rearm = orch_rearm,
+                 .progress = orch_progress,
+                 .now_ms = orch_now,
+                 .cause = orch_cause,
+                 .ctx = d},
+        .poll_first_ms = d->o.poll_first_ms,
+        .poll_max_ms = d->o.poll_max_ms,
+    };
+    orch_aws_services(d->orch_aws, &oo.services);
+    dg_rc rc = orch_new(&oo, &d->orch, err);
+    if (rc != DG_OK)
+        return rc;
+    engine_set_proposal_fn(d->eng, orch_on_proposal, d->orch);
+    engine_set_approval_fn(d->eng, orch_on_approval, d->orch);
+    return DG_OK;
+}
+
 dg_rc
 daemon_new(struct event_base *base, const struct dg_config *cfg,
            const struct daemon_opts *opts, struct daemon **out,
@@ -889,6 +1056,11 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
     }
     dg_buf_cleanup(&errors);
     engine_set_command_hook(d->eng, on_command, d);
+    if (d->o.orchestrate) {
+        rc = start_orchestrator(d, err);
+        if (rc != DG_OK)
+            goto fail;
+    }
     struct outbox_opts oo = {
         .now_ms = d->o.now_ms,
         .clock_ctx = d->o.clock_ctx,
@@ -982,6 +1154,10 @@ daemon_start(struct daemon *d)
     if (store_events_head(d->st, &head, hash, &err) == DG_OK && head)
         outbox_kick(d->ob, head); /* resume draining what a previous run
                                      left */
+    if (d->orch && orch_start(d->orch, &err) != DG_OK) {
+        log_kv(DG_LOG_ERROR, "cannot resume plans", "error", err.msg, NULL);
+        d->status = 1;
+    }
     for (size_t i = 0; i < d->nsnks; i++)
         sink_start(d->snks[i].snk, snk_started, &d->snks[i]);
     for (size_t i = 0; i < d->nsrcs; i++)
@@ -1015,6 +1191,10 @@ daemon_free(struct daemon *d)
         event_free(d->sig_int);
     if (d->sig_hup)
         event_free(d->sig_hup);
+    /* The plan lifecycle first: parked replies are acked while their
+     * sources still exist. */
+    orch_free(d->orch);
+    d->orch = NULL;
     struct msg *rest = NULL, **tail = &rest;
     for (struct msg *m; (m = take(d));) {
         *tail = m;
@@ -1025,6 +1205,7 @@ daemon_free(struct daemon *d)
      * (and the commands') complete with DG_ECANCELLED while they exist. */
     d->freeing = 1;
     commands_settle(d, 0);
+    orch_aws_free(d->orch_aws);
     registry_aws_free(d->aws);
     d->aws = NULL;
     for (size_t i = d->nsrcs; i-- > 0;) {

@@ -27,6 +27,13 @@ struct daemon_opts {
     size_t batch;              /* messages per transaction; default 64 */
     int handle_signals;        /* SIGTERM/SIGINT drain, SIGHUP reopen */
     const char *store_path;    /* NULL: from the config */
+    /* 1: the plan lifecycle (orchestrator.h) over the shared AWS stack:
+     * references resolved, approval requested and published, approved
+     * plans executed. 0: plans are bound synchronously as in replay and
+     * nothing is executed (unit tests). */
+    int orchestrate;
+    /* Executor polling for tests (0: defaults). */
+    int64_t poll_first_ms, poll_max_ms;
     /* Injected clock and randomness (NULL: CLOCK_REALTIME, RAND_bytes). */
     int64_t (*now_ms)(void *ctx);
     void (*random)(unsigned char *buf, size_t n, void *ctx);

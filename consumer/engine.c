@@ -32,6 +32,10 @@ struct engine {
     char *name_unplanned;
     int64_t clock_ms;    /* latest signal time seen: replay's clock */
     const char *cur_key; /* the message being processed: its dedup key */
+    engine_proposal_fn propose_fn; /* the daemon's; NULL: synchronous */
+    void *propose_ctx;
+    engine_approval_fn approval_fn;
+    void *approval_ctx;
     engine_command_fn command_hook; /* status/validate; NULL in replay */
     void *command_ctx;
     struct engine_stats stats;
@@ -136,18 +140,26 @@ engine_checkpoint(struct engine *e, struct dg_err *err)
     return rc;
 }
 
+void
+engine_set_proposal_fn(struct engine *e, engine_proposal_fn fn, void *ctx)
+{
+    e->propose_fn = fn;
+    e->propose_ctx = ctx;
+}
+
+void
+engine_set_approval_fn(struct engine *e, engine_approval_fn fn, void *ctx)
+{
+    e->approval_fn = fn;
+    e->approval_ctx = ctx;
+}
+
 /* Variables for ${name}: command overrides, then topology.variables;
  * target_cluster falls back to secondary_cluster_arn. */
-struct lookup_ctx {
-    const struct dg_config *cfg;
-    const char *global_cluster;
-    const char *target_cluster;
-};
-
-static const char *
-lookup(const char *name, void *ctx)
+const char *
+engine_lookup(const char *name, void *ctx)
 {
-    struct lookup_ctx *l = ctx;
+    const struct engine_lookup_ctx *l = ctx;
     if (l->global_cluster && strcmp(name, "global_cluster_id") == 0)
         return l->global_cluster;
     if (l->target_cluster && strcmp(name, "target_cluster") == 0)
@@ -182,6 +194,24 @@ emit_rejected(struct engine *e, const char *code, const char *reason,
     return DG_OK;
 }
 
+/* The earliest start of a failing run among the failing signals (the
+ * policy's view), else dflt: "detection" in the recovery figures. */
+static int64_t
+detected_since(struct engine *e, int64_t dflt)
+{
+    cJSON *st = policy_state_json(e->policy);
+    int64_t best = dflt;
+    const cJSON *sigs = dg_json_arr(st, "signals");
+    for (const cJSON *s = sigs ? sigs->child : NULL; s; s = s->next) {
+        const cJSON *f =
+            cJSON_GetObjectItemCaseSensitive(s, "failing_since_ms");
+        if (cJSON_IsNumber(f) && (int64_t)f->valuedouble < best)
+            best = (int64_t)f->valuedouble;
+    }
+    cJSON_Delete(st);
+    return best;
+}
+
 /* Binds a runbook into a plan, records and emits it. */
 static dg_rc
 propose(struct engine *e, const cJSON *payload, const char *runbook,
@@ -189,7 +219,25 @@ propose(struct engine *e, const cJSON *payload, const char *runbook,
         const char *global_cluster, const char *target_cluster,
         const char *source, const char *origin, struct dg_err *err)
 {
-    struct lookup_ctx lc = {e->cfg, global_cluster, target_cluster};
+    if (e->propose_fn) {
+        struct engine_proposal pr = {
+            .payload = payload,
+            .runbook = runbook,
+            .plan_class = plan_class,
+            .trigger = trigger,
+            .when_ms = when,
+            .detected_ms = detected_since(e, when),
+            .global_cluster = global_cluster,
+            .target_cluster = target_cluster,
+            .source = source,
+            .origin = origin,
+        };
+        dg_rc rc = e->propose_fn(&pr, err, e->propose_ctx);
+        if (rc == DG_OK)
+            e->stats.plans++;
+        return rc;
+    }
+    struct engine_lookup_ctx lc = {e->cfg, global_cluster, target_cluster};
     struct plan_input in = {
         .payload = payload,
         .runbook = runbook,
@@ -198,7 +246,7 @@ propose(struct engine *e, const cJSON *payload, const char *runbook,
         .proposed_ms = when,
         .primary_region = e->cfg->topology.primary_region,
         .secondary_region = e->cfg->topology.secondary_region,
-        .lookup = lookup,
+        .lookup = engine_lookup,
         .lookup_ctx = &lc,
     };
     struct dg_buf errors;
@@ -370,6 +418,8 @@ engine_process(struct engine *e, const char *data, size_t len,
         break;
     case DG_REC_APPROVAL:
         e->stats.approvals++; /* verified by the approval gate */
+        if (e->approval_fn)
+            rc = e->approval_fn(&rec, when, err, e->approval_ctx);
         break;
     }
 out:
@@ -408,6 +458,16 @@ engine_tick(struct engine *e, int64_t now_ms, struct dg_err *err)
 }
 
 dg_rc
+engine_rearm(struct engine *e, int64_t now_ms, struct dg_err *err)
+{
+    struct policy_decisions ds = {0};
+    policy_rearm(e->policy, now_ms, &ds);
+    dg_rc rc = handle_decisions(e, &ds, "policy", NULL, err);
+    policy_decisions_cleanup(&ds);
+    return rc;
+}
+
+dg_rc
 engine_check_runbooks(const struct dg_config *cfg, struct dg_buf *errors)
 {
     const char *paths[2] = {cfg->policy.runbook_planned,
@@ -420,7 +480,7 @@ engine_check_runbooks(const struct dg_config *cfg, struct dg_buf *errors)
             result = DG_EINVALID;
             continue;
         }
-        struct lookup_ctx lc = {cfg, NULL, NULL};
+        struct engine_lookup_ctx lc = {cfg, NULL, NULL};
         struct plan_input in = {
             .payload = dg_json_arr(doc, "StatePayload"),
             .runbook = paths[i],
@@ -429,7 +489,7 @@ engine_check_runbooks(const struct dg_config *cfg, struct dg_buf *errors)
             .proposed_ms = 0,
             .primary_region = cfg->topology.primary_region,
             .secondary_region = cfg->topology.secondary_region,
-            .lookup = lookup,
+            .lookup = engine_lookup,
             .lookup_ctx = &lc,
         };
         struct plan *p = NULL;

@@ -18,6 +18,8 @@
 #include "err.h"
 #include "store.h"
 
+struct dg_record;
+
 struct engine;
 
 /* Called with each output line; the line is borrowed for the call. */
@@ -64,6 +66,48 @@ const struct engine_stats *engine_stats(const struct engine *e);
  * callback; NULL outside engine_process. */
 const char *engine_message_id(const struct engine *e);
 
+/* ---- hooks for the running daemon ---------------------------------- */
+
+/* A plan the engine would propose, handed to the daemon instead of being
+ * bound synchronously (the daemon resolves references first). Everything
+ * is borrowed for the call. */
+struct engine_proposal {
+    const cJSON *payload;   /* the StatePayload array */
+    const char *runbook;    /* name for people */
+    const char *plan_class; /* "planned" or "unplanned" */
+    const char *trigger;    /* "policy", "command" or "manifest" */
+    int64_t when_ms;        /* the decision's time */
+    int64_t detected_ms;    /* first failing signal (policy), else when_ms */
+    const char *global_cluster; /* command overrides, or NULL */
+    const char *target_cluster;
+    const char *source;
+    const char *origin;
+};
+/* Called inside the caller's transaction; a non-OK return fails the
+ * message like a store error. */
+typedef dg_rc (*engine_proposal_fn)(const struct engine_proposal *p,
+                                    struct dg_err *err, void *ctx);
+/* Called for each new approval reply (DG_REC_APPROVAL) inside the
+ * caller's transaction; rec is borrowed. A non-OK return (DG_ETRANSIENT)
+ * leaves the message unacknowledged. */
+typedef dg_rc (*engine_approval_fn)(const struct dg_record *rec, int64_t now_ms,
+                                    struct dg_err *err, void *ctx);
+/* NULL fn (the default, and replay) keeps the synchronous path. */
+void engine_set_proposal_fn(struct engine *e, engine_proposal_fn fn, void *ctx);
+void engine_set_approval_fn(struct engine *e, engine_approval_fn fn, void *ctx);
+/* The proposed plan was closed without the region recovering (rejected,
+ * expired): policy_rearm at now_ms, recording and emitting the decisions
+ * (a due proposal goes through the usual path). Inside the caller's
+ * transaction; the caller checkpoints. */
+dg_rc engine_rearm(struct engine *e, int64_t now_ms, struct dg_err *err);
+/* The ${variable} lookup plans are bound with (command overrides first);
+ * ctx from engine_lookup_ctx. */
+const char *engine_lookup(const char *name, void *ctx);
+struct engine_lookup_ctx {
+    const struct dg_config *cfg;
+    const char *global_cluster;
+    const char *target_cluster;
+};
 /* A read-only command (seed 000 "status" or "validate") the engine does
  * not answer itself: the running daemon queries AWS and records the reply
  * later. Everything is borrowed for the call. */

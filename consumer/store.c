@@ -411,6 +411,26 @@ store_plan_state(struct store *s, const char *plan_id, char **state,
     return DG_OK;
 }
 
+dg_rc
+store_plan_json(struct store *s, const char *plan_id, char **json,
+                struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *json = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "SELECT json FROM plans WHERE plan_id = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return fail(s, rc, err, "reading a plan");
+    sqlite3_bind_text(st, 1, plan_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *json = dg_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(s, rc, err, "reading a plan");
+    return DG_OK;
+}
+
 long long
 store_count(struct store *s, const char *table)
 {

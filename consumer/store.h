@@ -50,6 +50,10 @@ dg_rc store_decision_add(struct store *s, int64_t time_ms, const char *verdict,
 dg_rc store_plan_put(struct store *s, const char *plan_id, const char *digest,
                      const char *plan_class, const char *state,
                      const char *json, int64_t now_ms, struct dg_err *err);
+/* The plan's stored JSON (the plan line) into *json, NULL when the plan is
+ * unknown; caller frees with dg_free. */
+dg_rc store_plan_json(struct store *s, const char *plan_id, char **json,
+                      struct dg_err *err);
 /* *state is NULL when the plan is unknown; caller frees. */
 dg_rc store_plan_state(struct store *s, const char *plan_id, char **state,
                        struct dg_err *err);

@@ -10,6 +10,16 @@ import tempfile
 import time
 
 DRGATE, KAFKA_MOCK, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+
+# `drgate run` publishes approval requests through the AWS layer: keep it
+# hermetic (no credentials, no metadata service, a closed loopback port as
+# every endpoint), so nothing can leave the machine.
+for _k in [k for k in os.environ if k.startswith("AWS_")]:
+    del os.environ[_k]
+os.environ.update({"AWS_EC2_METADATA_DISABLED": "true",
+                   "AWS_CONFIG_FILE": "/nonexistent/drgate-test",
+                   "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/drgate-test",
+                   "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
 SCEN = os.path.join(SRC, "tests", "data", "scenarios")
 
 

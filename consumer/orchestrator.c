@@ -1,0 +1,868 @@
+/*
+ * orchestrator.c - the plan lifecycle in the running daemon: proposal,
+ * approval, expiry, execution and resume (ARCHITECTURE.md sections 5-7).
+ *
+ * Ownership: the orchestrator owns the approval gate, the executor, the
+ * SNS verifier, its pending proposals and publications, and its timers;
+ * it borrows the loop, the store, the config and the daemon's host
+ * callbacks. Errors of asynchronous work are logged here (this is where
+ * drgate decides) and, where a plan or an input is concerned, recorded as
+ * events; the synchronous entry points report through dg_err.
+ *
+ * DESIGN: the engine hands proposals over inside the message's
+ * transaction (orch_on_proposal copies them); the references of the
+ * runbook ("!Import", "resolve:ssm:") are resolved on the loop, then one
+ * transaction binds the plan (so the digest covers concrete values),
+ * stores it, writes drgate.plan.proposed, creates the approval request
+ * and writes drgate.approval.requested; after the commit the request
+ * (with its one-time token) is published to approval.request_topic_arn.
+ * Replies are verified inside their message's transaction
+ * (orch_on_approval); a plan that reaches its quorum is queued and
+ * started from a deferred event after that transaction commits, because
+ * the executor opens transactions of its own. The executor's events are
+ * written through its hook inside its transactions; a deferred "kick"
+ * tells the daemon to deliver them once the transaction is over. One
+ * timer fires at the next request expiry. Read-only plans run without
+ * approval; orch_execute refuses any mutating plan that
+ * approval_is_approved does not confirm, and it is the only path to the
+ * executor.
+ */
+#include "orchestrator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "approval.h"
+#include "config.h"
+#include "decode.h"
+#include "engine.h"
+#include "executor.h"
+#include "json.h"
+#include "log.h"
+#include "mem.h"
+#include "plan.h"
+#include "record.h"
+#include "store.h"
+
+#define ORCH_MAX_PLAN_JSON (4u << 20)
+
+struct prop {
+    struct orchestrator *o;
+    struct prop *next;
+    cJSON *payload;
+    char *runbook, *plan_class, *trigger;
+    char *global_cluster, *target_cluster;
+    char *source, *origin;
+    char *message_id, *decision_id;
+    int64_t when_ms, detected_ms;
+};
+
+struct pub {
+    struct orchestrator *o;
+    struct pub *next;
+    char *plan_id;
+    char *subject;
+    char *message; /* SECRET: holds the token */
+};
+
+struct startq {
+    struct startq *next;
+    char *plan_id;
+    int64_t approved_ms;
+};
+
+struct orchestrator {
+    struct orch_opts o;
+    struct approval_gate *gate;
+    struct executor *ex;
+    struct snsverify *sv;
+    struct prop *props; /* being resolved */
+    struct pub *pubs;   /* being published */
+    struct startq *starts;
+    struct event *start_ev, *kick_ev, *expiry_ev;
+    /* The SNS pre-check of the message being processed. */
+    dg_rc sns_rc;
+    char sns_why[256];
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int64_t
+now(struct orchestrator *o)
+{
+    return o->o.host.now_ms(o->o.host.ctx);
+}
+
+static dg_rc
+append(struct orchestrator *o, const char *type, const char *subject,
+       cJSON *data, struct dg_err *err)
+{
+    return o->o.host.append(type, subject, data, err, o->o.host.ctx);
+}
+
+static void
+progress(struct orchestrator *o)
+{
+    if (o->o.host.progress)
+        o->o.host.progress(o->o.host.ctx);
+}
+
+/* Moves plan_id to state in the plans table (inside a transaction). */
+static dg_rc
+set_plan_state(struct orchestrator *o, const char *plan_id, const char *state,
+               struct dg_err *err)
+{
+    char *json = NULL;
+    dg_rc rc = store_plan_json(o->o.store, plan_id, &json, err);
+    if (rc != DG_OK || !json) {
+        dg_free(json);
+        return rc;
+    }
+    cJSON *line =
+        dg_json_parse(json, strlen(json), ORCH_MAX_PLAN_JSON, 64, NULL);
+    const char *digest = dg_json_str(line, "digest");
+    const char *cls = dg_json_str(line, "class");
+    rc = store_plan_put(o->o.store, plan_id, digest ? digest : "?",
+                        cls ? cls : "?", state, json, now(o), err);
+    cJSON_Delete(line);
+    dg_free(json);
+    return rc;
+}
+
+/* The stored plan line of plan_id (NULL when unknown or unreadable). */
+static cJSON *
+load_plan(struct orchestrator *o, const char *plan_id, struct dg_err *err)
+{
+    char *json = NULL;
+    if (store_plan_json(o->o.store, plan_id, &json, err) != DG_OK || !json)
+        return NULL;
+    cJSON *line =
+        dg_json_parse(json, strlen(json), ORCH_MAX_PLAN_JSON, 64, NULL);
+    dg_free(json);
+    return line;
+}
+
+static void
+arm_expiry(struct orchestrator *o)
+{
+    struct dg_err err;
+    dg_err_clear(&err);
+    int64_t at = 0;
+    int found = 0;
+    if (approval_next_expiry(o->o.store, &at, &found, &err) != DG_OK) {
+        log_kv(DG_LOG_ERROR, "cannot read the next approval expiry", "error",
+               err.msg, NULL);
+        at = now(o) + 5000, found = 1; /* try again soon */
+    }
+    evtimer_del(o->expiry_ev);
+    if (!found)
+        return;
+    int64_t delay = at - now(o);
+    if (delay < 0)
+        delay = 0;
+    delay += 50; /* past the instant, so it counts as due */
+    struct timeval tv = {(time_t)(delay / 1000),
+                         (suseconds_t)(delay % 1000) * 1000};
+    evtimer_add(o->expiry_ev, &tv);
+}
+
+/* ---- publishing the request ------------------------------------------ */
+
+static void
+pub_free(struct pub *p)
+{
+    if (!p)
+        return;
+    if (p->message) {
+        OPENSSL_cleanse(p->message, strlen(p->message));
+        dg_free(p->message);
+    }
+    dg_free(p->subject);
+    dg_free(p->plan_id);
+    dg_free(p);
+}
+
+static void
+pub_unlink(struct pub *p)
+{
+    for (struct pub **pp = &p->o->pubs; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+}
+
+static void
+published(const char *message_id, dg_rc rc, const struct dg_err *err, void *ctx)
+{
+    struct pub *p = ctx;
+    struct orchestrator *o = p->o;
+    if (!o) {
+        pub_free(p);
+        return;
+    }
+    pub_unlink(p);
+    if (rc == DG_OK)
+        log_kv(DG_LOG_INFO, "approval request published", "plan_id", p->plan_id,
+               "message_id", message_id ? message_id : "", NULL);
+    else if (rc != DG_ECANCELLED)
+        log_kv(DG_LOG_ERROR,
+               "cannot publish the approval request: the plan stays pending "
+               "until it expires",
+               "plan_id", p->plan_id, "error", err ? err->msg : "", NULL);
+    pub_free(p);
+    progress(o);
+}
+
+static void
+publish_request(struct orchestrator *o, const char *plan_id,
+                const struct approval_publication *ap)
+{
+    const char *topic = o->o.cfg->approval.request_topic_arn;
+    if (!topic || !*topic || !o->o.services.publish) {
+        log_kv(DG_LOG_ERROR,
+               "no approval.request_topic_arn or SNS client: the approval "
+               "request was not published",
+               "plan_id", plan_id, NULL);
+        return;
+    }
+    struct pub *p = dg_calloc(1, sizeof(*p));
+    p->o = o;
+    p->plan_id = dg_strdup(plan_id);
+    p->subject = dg_strdup(ap->sns_subject);
+    p->message = dg_strdup(ap->sns_message);
+    p->next = o->pubs;
+    o->pubs = p;
+    o->o.services.publish(o->o.services.impl, topic, p->subject, p->message, 1,
+                          "drgate.approval.requested", plan_id, "critical",
+                          published, p);
+}
+
+/* ---- proposals -------------------------------------------------------- */
+
+static void
+prop_free(struct prop *p)
+{
+    if (!p)
+        return;
+    cJSON_Delete(p->payload);
+    dg_free(p->runbook);
+    dg_free(p->plan_class);
+    dg_free(p->trigger);
+    dg_free(p->global_cluster);
+    dg_free(p->target_cluster);
+    dg_free(p->source);
+    dg_free(p->origin);
+    dg_free(p->message_id);
+    dg_free(p->decision_id);
+    dg_free(p);
+}
+
+static void
+prop_unlink(struct prop *p)
+{
+    for (struct prop **pp = &p->o->props; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+}
+
+/* drgate.input.rejected for a proposal that cannot become a plan. */
+static dg_rc
+refuse_proposal(struct orchestrator *o, const struct prop *p, const char *code,
+                const char *why, struct dg_err *err)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "kind", "rejected");
+    cJSON_AddStringToObject(d, "reason", why);
+    cJSON_AddStringToObject(d, "reason_code", code);
+    cJSON_AddStringToObject(d, "source", p->source ? p->source : "");
+    if (p->origin)
+        cJSON_AddStringToObject(d, "origin", p->origin);
+    cJSON_AddStringToObject(d, "runbook", p->runbook);
+    cJSON_AddStringToObject(d, "class", p->plan_class);
+    cJSON_AddStringToObject(d, "trigger", p->trigger);
+    if (p->message_id)
+        cJSON_AddStringToObject(d, "message_id", p->message_id);
+    return append(o, "drgate.input.rejected",
+                  p->message_id ? p->message_id : "proposal", d, err);
+}
+
+static void queue_start(struct orchestrator *o, const char *plan_id,
+                        int64_t approved_ms);
+
+/* One transaction: bind, store, events, approval request. On success
+ * *ap holds the publication (mutating plans) and *plan the plan. */
+static dg_rc
+record_proposal(struct orchestrator *o, struct prop *p, const cJSON *resolved,
+                struct plan **plan, struct approval_publication *ap,
+                int *requested, struct dg_err *err)
+{
+    struct engine_lookup_ctx lc = {o->o.cfg, p->global_cluster,
+                                   p->target_cluster};
+    struct plan_input in = {
+        .payload = resolved,
+        .runbook = p->runbook,
+        .plan_class = p->plan_class,
+        .trigger = p->trigger,
+        .proposed_ms = p->when_ms,
+        .primary_region = o->o.cfg->topology.primary_region,
+        .secondary_region = o->o.cfg->topology.secondary_region,
+        .lookup = engine_lookup,
+        .lookup_ctx = &lc,
+    };
+    struct dg_buf errors;
+    dg_buf_init(&errors, 8192);
+    dg_rc rc = plan_build(&in, p->runbook, plan, &errors);
+    if (rc != DG_OK) {
+        char *why = dg_buf_detach(&errors);
+        size_t n = strlen(why);
+        if (n && why[n - 1] == '\n')
+            why[n - 1] = '\0';
+        rc = refuse_proposal(o, p, "bad_plan", why, err);
+        dg_free(why);
+        return rc;
+    }
+    dg_buf_cleanup(&errors);
+    struct plan *pl = *plan;
+    cJSON *line = plan_json(pl);
+    cJSON_AddNumberToObject(line, "detected_ms", (double)p->detected_ms);
+    cJSON_AddNumberToObject(line, "proposed_ms", (double)p->when_ms);
+    char *json = cJSON_PrintUnformatted(line);
+    rc = store_plan_put(o->o.store, pl->id, pl->digest, pl->plan_class,
+                        pl->mutating ? "proposed" : "approved", json,
+                        p->when_ms, err);
+    cJSON_free(json);
+    if (rc == DG_OK) {
+        cJSON_AddStringToObject(line, "source", p->source ? p->source : "");
+        if (p->origin)
+            cJSON_AddStringToObject(line, "origin", p->origin);
+        if (p->message_id)
+            cJSON_AddStringToObject(line, "message_id", p->message_id);
+        if (p->decision_id)
+            cJSON_AddStringToObject(line, "decision_id", p->decision_id);
+        rc = append(o, "drgate.plan.proposed", pl->id, line, err);
+        line = NULL;
+    }
+    cJSON_Delete(line);
+    if (rc != DG_OK || !pl->mutating)
+        return rc;
+    struct approval_request_in ri = {
+        .plan = pl,
+        .now_ms = now(o),
+        .random = approval_random_openssl,
+        .lag_ms = -1,
+    };
+    rc = approval_request_create(o->gate, o->o.store, &ri, ap, err);
+    if (rc != DG_OK)
+        return rc;
+    *requested = 1;
+    rc = append(o, "drgate.approval.requested", pl->id, ap->event, err);
+    ap->event = NULL; /* consumed */
+    return rc;
+}
+
+static void
+resolved_cb(cJSON *resolved, dg_rc rc, const struct dg_err *rerr, void *ctx)
+{
+    struct prop *p = ctx;
+    struct orchestrator *o = p->o;
+    if (!o) { /* the orchestrator is gone (shutdown) */
+        cJSON_Delete(resolved);
+        prop_free(p);
+        return;
+    }
+    prop_unlink(p);
+    struct dg_err err;
+    dg_err_clear(&err);
+    struct plan *plan = NULL;
+    struct approval_publication ap;
+    memset(&ap, 0, sizeof(ap));
+    int requested = 0;
+    if (rc == DG_ECANCELLED)
+        goto out;
+    dg_rc trc = store_begin(o->o.store, &err);
+    if (trc == DG_OK) {
+        if (rc != DG_OK) {
+            log_kv(DG_LOG_WARN, "proposal refused: unresolved references",
+                   "runbook", p->runbook, "error", rerr ? rerr->msg : "", NULL);
+            trc = refuse_proposal(o, p, "unresolved",
+                                  rerr ? rerr->msg : "unresolved reference",
+                                  &err);
+        } else {
+            trc = record_proposal(o, p, resolved, &plan, &ap, &requested, &err);
+        }
+    }
+    if (trc == DG_OK)
+        trc = store_commit(o->o.store, &err);
+    if (trc != DG_OK) {
+        store_rollback(o->o.store);
+        log_kv(DG_LOG_ERROR, "cannot record a proposed plan", "error", err.msg,
+               "rc", dg_rc_name(trc), NULL);
+        goto out;
+    }
+    o->o.host.committed(o->o.host.ctx);
+    if (plan && requested) {
+        log_kv(DG_LOG_INFO, "plan proposed: approval requested", "plan_id",
+               plan->id, "digest", plan->digest, NULL);
+        publish_request(o, plan->id, &ap);
+        arm_expiry(o);
+    } else if (plan && !plan->mutating) {
+        log_kv(DG_LOG_INFO, "read-only plan proposed: runs without approval",
+               "plan_id", plan->id, NULL);
+        queue_start(o, plan->id, now(o));
+    }
+out:
+    approval_publication_cleanup(&ap);
+    plan_free(plan);
+    cJSON_Delete(resolved);
+    prop_free(p);
+    progress(o);
+}
+
+dg_rc
+orch_on_proposal(const struct engine_proposal *ep, struct dg_err *err,
+                 void *ctx)
+{
+    (void)err;
+    struct orchestrator *o = ctx;
+    struct prop *p = dg_calloc(1, sizeof(*p));
+    p->o = o;
+    p->payload = cJSON_Duplicate(ep->payload, 1);
+    p->runbook = dg_strdup(ep->runbook);
+    p->plan_class = dg_strdup(ep->plan_class);
+    p->trigger = dg_strdup(ep->trigger);
+    p->global_cluster = dg_strdup(ep->global_cluster);
+    p->target_cluster = dg_strdup(ep->target_cluster);
+    p->source = dg_strdup(ep->source);
+    p->origin = dg_strdup(ep->origin);
+    p->when_ms = ep->when_ms;
+    p->detected_ms = ep->detected_ms;
+    if (o->o.host.cause) {
+        const char *mid = NULL, *did = NULL;
+        o->o.host.cause(&mid, &did, o->o.host.ctx);
+        p->message_id = dg_strdup(mid);
+        p->decision_id = dg_strdup(did);
+    }
+    p->next = o->props;
+    o->props = p;
+    /* The resolver reads regions (and their ${variables}) while it walks
+     * the payload, before it returns: a stack context is enough. */
+    struct engine_lookup_ctx l = {o->o.cfg, p->global_cluster,
+                                  p->target_cluster};
+    struct resolve_regions regions = {
+        .primary = o->o.cfg->topology.primary_region,
+        .secondary = o->o.cfg->topology.secondary_region,
+        .lookup = engine_lookup,
+        .lookup_ctx = &l,
+    };
+    resolve_plan_payload(o->o.base, p->payload, &regions,
+                         &o->o.services.resolver, resolved_cb, p);
+    return DG_OK;
+}
+
+/* ---- execution -------------------------------------------------------- */
+
+static void
+queue_start(struct orchestrator *o, const char *plan_id, int64_t approved_ms)
+{
+    struct startq *q = dg_calloc(1, sizeof(*q));
+    q->plan_id = dg_strdup(plan_id);
+    q->approved_ms = approved_ms;
+    struct startq **tail = &o->starts;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = q;
+    event_active(o->start_ev, 0, 0);
+}
+
+static dg_rc
+execute(struct orchestrator *o, const char *plan_id, int64_t approved_ms,
+        struct dg_err *err)
+{
+    cJSON *line = load_plan(o, plan_id, err);
+    if (!line)
+        return err->rc != DG_OK ? err->rc
+                                : dg_err_setc(err, DG_EINVALID, "unknown_plan",
+                                              "%s: no such plan", plan_id);
+    const cJSON *body = dg_json_obj(line, "plan");
+    const char *digest = dg_json_str(line, "digest");
+    const cJSON *mut = cJSON_GetObjectItemCaseSensitive(body, "mutating");
+    dg_rc rc = DG_OK;
+    if (!body || !digest) {
+        rc = dg_err_setc(err, DG_EINVALID, "bad_plan",
+                         "%s: the stored plan is unreadable", plan_id);
+        goto out;
+    }
+    if (!cJSON_IsFalse(mut)) {
+        int approved = 0;
+        rc = approval_is_approved(o->gate, o->o.store, plan_id, digest,
+                                  &approved, err);
+        if (rc == DG_OK && !approved)
+            rc = dg_err_setc(err, DG_EINVALID, "not_approved",
+                             "%s: a mutating plan runs only once approved",
+                             plan_id);
+        if (rc != DG_OK)
+            goto out;
+    }
+    long long v = 0;
+    struct executor_times t = {0};
+    if (dg_json_int(line, "detected_ms", &v))
+        t.detected_ms = v;
+    if (dg_json_int(line, "proposed_ms", &v))
+        t.proposed_ms = v;
+    t.approved_ms = approved_ms;
+    rc = executor_start(o->ex, plan_id, body, &t, err);
+out:
+    cJSON_Delete(line);
+    return rc;
+}
+
+dg_rc
+orch_execute(struct orchestrator *o, const char *plan_id, struct dg_err *err)
+{
+    return execute(o, plan_id, now(o), err);
+}
+
+static void
+start_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct orchestrator *o = arg;
+    while (o->starts) {
+        struct startq *q = o->starts;
+        o->starts = q->next;
+        struct dg_err err;
+        dg_err_clear(&err);
+        if (execute(o, q->plan_id, q->approved_ms, &err) == DG_OK)
+            log_kv(DG_LOG_INFO, "plan executing", "plan_id", q->plan_id, NULL);
+        else
+            log_kv(DG_LOG_ERROR, "cannot start the plan", "plan_id", q->plan_id,
+                   "error", err.msg, NULL);
+        dg_free(q->plan_id);
+        dg_free(q);
+    }
+    o->o.host.committed(o->o.host.ctx);
+    progress(o);
+}
+
+static void
+kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct orchestrator *o = arg;
+    o->o.host.committed(o->o.host.ctx);
+}
+
+static dg_rc
+ex_event(struct store *s, const char *type, const cJSON *data,
+         struct dg_err *err, void *ctx)
+{
+    (void)s;
+    struct orchestrator *o = ctx;
+    const char *plan_id = dg_json_str(data, "plan_id");
+    dg_rc rc = append(o, type, plan_id, cJSON_Duplicate(data, 1), err);
+    if (rc == DG_OK && plan_id &&
+        (strcmp(type, "drgate.plan.succeeded") == 0 ||
+         strcmp(type, "drgate.plan.failed") == 0))
+        rc = set_plan_state(
+            o, plan_id,
+            strcmp(type, "drgate.plan.succeeded") == 0 ? "succeeded" : "failed",
+            err);
+    if (rc == DG_OK)
+        event_active(o->kick_ev, 0, 0); /* after the executor's commit */
+    return rc;
+}
+
+static void
+ex_done(const char *plan_id, int succeeded, const cJSON *report, void *ctx)
+{
+    struct orchestrator *o = ctx;
+    (void)report;
+    log_kv(succeeded ? DG_LOG_INFO : DG_LOG_WARN, "plan finished", "plan_id",
+           plan_id, "outcome", succeeded ? "succeeded" : "failed", NULL);
+    event_active(o->kick_ev, 0, 0);
+    progress(o);
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+void
+orch_set_sns_result(struct orchestrator *o, dg_rc rc, const char *why)
+{
+    o->sns_rc = rc;
+    snprintf(o->sns_why, sizeof(o->sns_why), "%s", why ? why : "");
+}
+
+dg_rc
+orch_on_approval(const struct dg_record *rec, int64_t now_ms,
+                 struct dg_err *err, void *ctx)
+{
+    struct orchestrator *o = ctx;
+    struct approval_outcome out;
+    memset(&out, 0, sizeof(out));
+    dg_rc rc = DG_OK;
+    if (o->sns_rc != DG_OK) {
+        char why[300];
+        snprintf(why, sizeof(why),
+                 "the SNS message signature does not "
+                 "verify: %s",
+                 o->sns_why);
+        approval_refuse(rec->kind == DG_REC_APPROVAL ? &rec->u.appr : NULL,
+                        APPROVAL_BAD_SNS_SIGNATURE, why, &out);
+    } else {
+        rc =
+            approval_verify_record(o->gate, o->o.store, rec, now_ms, &out, err);
+        if (rc != DG_OK)
+            goto out;
+    }
+    const char *plan_id =
+        rec->kind == DG_REC_APPROVAL ? rec->u.appr.plan_id : NULL;
+    log_kv(out.verdict == APPROVAL_ACCEPTED ? DG_LOG_INFO : DG_LOG_WARN,
+           out.verdict == APPROVAL_ACCEPTED ? "approval reply accepted"
+                                            : "approval reply refused",
+           "plan_id", plan_id ? plan_id : "", "reason",
+           approval_reason_code(out.reason), NULL);
+    rc = append(o, out.event_type, plan_id, out.event, err);
+    out.event = NULL;
+    if (rc != DG_OK)
+        goto out;
+    if (out.now_approved) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "plan_id", plan_id);
+        cJSON_AddStringToObject(d, "plan_digest", rec->u.appr.plan_digest);
+        cJSON_AddNumberToObject(d, "approvals", out.approvals);
+        cJSON_AddNumberToObject(d, "quorum", out.quorum);
+        rc = append(o, "drgate.plan.approved", plan_id, d, err);
+        if (rc == DG_OK)
+            rc = set_plan_state(o, plan_id, "approved", err);
+        if (rc == DG_OK)
+            queue_start(o, plan_id, now_ms); /* after this commit */
+    } else if (out.now_rejected) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "plan_id", plan_id);
+        cJSON_AddStringToObject(d, "reason", "rejected");
+        cJSON_AddStringToObject(d, "rejected_by", rec->u.appr.approver);
+        rc = append(o, "drgate.plan.rejected", plan_id, d, err);
+        if (rc == DG_OK)
+            rc = set_plan_state(o, plan_id, "rejected", err);
+        if (rc == DG_OK)
+            rc = o->o.host.rearm(now_ms, err, o->o.host.ctx);
+    }
+out:
+    approval_outcome_cleanup(&out);
+    return rc;
+}
+
+/* ---- SNS pre-check ---------------------------------------------------- */
+
+static int
+contains(const char *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (data[i] == needle[0] && memcmp(data + i, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+int
+orch_sns_needed(const struct orchestrator *o, const char *data, size_t len)
+{
+    if (!o->o.cfg->approval.verify_sns_signatures)
+        return 0;
+    /* Cheap filter first: only SNS notifications that mention the reply
+     * type are decoded. */
+    if (!contains(data, len, "drgate.approval") ||
+        !contains(data, len, "Notification"))
+        return 0;
+    struct dg_record rec;
+    memset(&rec, 0, sizeof(rec));
+    decode_message(data, len, &rec);
+    int need = rec.kind == DG_REC_APPROVAL && rec.sns;
+    decode_record_cleanup(&rec);
+    return need;
+}
+
+struct snsjob {
+    void (*done)(dg_rc rc, const char *why, void *ctx);
+    void *ctx;
+};
+
+static void
+sns_verified(dg_rc rc, const struct dg_err *err, void *ctx)
+{
+    struct snsjob *j = ctx;
+    j->done(rc, err ? err->msg : "", j->ctx);
+    dg_free(j);
+}
+
+static void
+no_verifier(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct snsjob *j = arg;
+    j->done(DG_EINVALID, "no certificate fetcher: cannot verify", j->ctx);
+    dg_free(j);
+}
+
+void
+orch_sns_verify(struct orchestrator *o, const char *data, size_t len,
+                void (*done)(dg_rc rc, const char *why, void *ctx), void *ctx)
+{
+    struct dg_record rec;
+    memset(&rec, 0, sizeof(rec));
+    decode_message(data, len, &rec);
+    struct snsjob *j = dg_calloc(1, sizeof(*j));
+    j->done = done;
+    j->ctx = ctx;
+    if (!o->sv || !rec.sns) {
+        struct timeval zero = {0, 0};
+        if (event_base_once(o->o.base, -1, EV_TIMEOUT, no_verifier, j, &zero) !=
+            0)
+            abort(); /* a one-shot event cannot fail but for OOM */
+    } else {
+        snsverify_verify(o->sv, rec.sns, now(o), sns_verified, j);
+    }
+    decode_record_cleanup(&rec);
+}
+
+/* ---- expiry ----------------------------------------------------------- */
+
+static void
+expiry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct orchestrator *o = arg;
+    struct dg_err err;
+    dg_err_clear(&err);
+    struct approval_expired *v = NULL;
+    size_t n = 0;
+    int64_t t = now(o);
+    dg_rc rc = store_begin(o->o.store, &err);
+    if (rc == DG_OK)
+        rc = approval_expire_due(o->o.store, t, 64, &v, &n, &err);
+    for (size_t i = 0; rc == DG_OK && i < n; i++) {
+        log_kv(DG_LOG_WARN, "approval request expired", "plan_id", v[i].plan_id,
+               NULL);
+        rc = append(o, "drgate.plan.expired", v[i].plan_id, v[i].event, &err);
+        v[i].event = NULL;
+        if (rc == DG_OK)
+            rc = set_plan_state(o, v[i].plan_id, "expired", &err);
+    }
+    if (rc == DG_OK && n)
+        rc = o->o.host.rearm(t, &err, o->o.host.ctx);
+    if (rc == DG_OK)
+        rc = store_commit(o->o.store, &err);
+    if (rc != DG_OK) {
+        store_rollback(o->o.store);
+        log_kv(DG_LOG_ERROR, "cannot expire approval requests", "error",
+               err.msg, NULL);
+    } else if (n) {
+        o->o.host.committed(o->o.host.ctx);
+    }
+    approval_expired_free(v, n);
+    arm_expiry(o);
+    progress(o);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+dg_rc
+orch_new(const struct orch_opts *opts, struct orchestrator **out,
+         struct dg_err *err)
+{
+    *out = NULL;
+    struct orchestrator *o = dg_calloc(1, sizeof(*o));
+    o->o = *opts;
+    dg_rc rc = approval_gate_new(&opts->cfg->approval, &o->gate, err);
+    if (rc != DG_OK) {
+        dg_free(o);
+        return rc;
+    }
+    if (opts->services.fetch) {
+        struct snsverify_opts so = {
+            .base = opts->base,
+            .fetch = opts->services.fetch,
+            .fetch_ctx = opts->services.fetch_ctx,
+        };
+        rc = snsverify_new(&so, &o->sv, err);
+        if (rc != DG_OK) {
+            approval_gate_free(o->gate);
+            dg_free(o);
+            return rc;
+        }
+    }
+    struct executor_opts eo = {
+        .base = opts->base,
+        .store = opts->store,
+        .actions = opts->services.actions,
+        .hooks = {.event = ex_event, .plan_done = ex_done, .ctx = o},
+        .poll_first_ms = opts->poll_first_ms,
+        .poll_max_ms = opts->poll_max_ms,
+    };
+    o->ex = executor_new(&eo);
+    o->start_ev = event_new(opts->base, -1, 0, start_cb, o);
+    o->kick_ev = event_new(opts->base, -1, 0, kick_cb, o);
+    o->expiry_ev = evtimer_new(opts->base, expiry_cb, o);
+    *out = o;
+    return DG_OK;
+}
+
+dg_rc
+orch_start(struct orchestrator *o, struct dg_err *err)
+{
+    int resumed = 0;
+    dg_rc rc = executor_resume(o->ex, &resumed, err);
+    if (rc != DG_OK)
+        return rc;
+    if (resumed) {
+        char b[16];
+        snprintf(b, sizeof(b), "%d", resumed);
+        log_kv(DG_LOG_INFO, "resumed executing plans", "plans", b, NULL);
+    }
+    arm_expiry(o);
+    return DG_OK;
+}
+
+int
+orch_busy(const struct orchestrator *o)
+{
+    return o->props != NULL || o->pubs != NULL || o->starts != NULL ||
+           executor_active(o->ex) > 0;
+}
+
+void
+orch_free(struct orchestrator *o)
+{
+    if (!o)
+        return;
+    executor_free(o->ex);
+    snsverify_free(o->sv);
+    event_free(o->start_ev);
+    event_free(o->kick_ev);
+    event_free(o->expiry_ev);
+    while (o->starts) {
+        struct startq *q = o->starts;
+        o->starts = q->next;
+        dg_free(q->plan_id);
+        dg_free(q);
+    }
+    /* Proposals and publications in flight complete with DG_ECANCELLED
+     * when the AWS client is freed (after us); detach them so their
+     * completions only free themselves. */
+    for (struct prop *p = o->props; p; p = p->next)
+        p->o = NULL;
+    for (struct pub *p = o->pubs; p; p = p->next)
+        p->o = NULL;
+    approval_gate_free(o->gate);
+    dg_free(o);
+}

@@ -1,0 +1,284 @@
+/*
+ * test_orchestrator.c - the orchestrator's gate in front of the executor:
+ * a mutating plan never starts unless approval_is_approved says so
+ * (pending, rejected, unknown and digest-mismatched plans are refused); a
+ * read-only plan passes the gate. The whole lifecycle through the daemon
+ * is tests/e2e/test_orchestrator.py.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "approval.h"
+#include "config.h"
+#include "mem.h"
+#include "orchestrator.h"
+#include "plan.h"
+#include "store.h"
+#include "store_approval.h"
+#include "store_steps.h"
+
+#define T0 1767225600000LL
+
+static struct {
+    char dir[64], path[96];
+    struct event_base *base;
+    struct store *s;
+    struct dg_config *cfg;
+    struct orchestrator *o;
+    int appended;
+} F;
+
+static dg_rc
+h_append(const char *type, const char *subject, cJSON *data, struct dg_err *err,
+         void *ctx)
+{
+    (void)type, (void)subject, (void)err, (void)ctx;
+    cJSON_Delete(data);
+    F.appended++;
+    return DG_OK;
+}
+static void
+h_committed(void *ctx)
+{
+    (void)ctx;
+}
+static dg_rc
+h_rearm(int64_t now_ms, struct dg_err *err, void *ctx)
+{
+    (void)now_ms, (void)err, (void)ctx;
+    return DG_OK;
+}
+static int64_t
+h_now(void *ctx)
+{
+    (void)ctx;
+    return T0 + 1000;
+}
+static const struct action_ops *
+no_actions(const char *type, void *ctx)
+{
+    (void)type, (void)ctx;
+    return NULL;
+}
+
+static struct plan *
+store_plan(const char *type, int64_t when)
+{
+    char *text = dg_sprintf(
+        "[{\"layer\":1,\"resources\":[{\"resourceType\":\"%s\","
+        "\"resourceName\":\"x\",\"parameters\":{"
+        "\"GlobalClusterIdentifier\":\"orders-global\","
+        "\"DBClusterIdentifier\":\"arn:aws:rds:us-west-2:123456789012:"
+        "cluster:w\"}}]}]",
+        type);
+    cJSON *payload = cJSON_Parse(text);
+    dg_free(text);
+    struct plan_input in = {
+        .payload = payload,
+        .runbook = "test",
+        .plan_class = "planned",
+        .trigger = "policy",
+        .proposed_ms = when,
+        .primary_region = "us-east-1",
+        .secondary_region = "us-west-2",
+    };
+    struct dg_buf errors;
+    dg_buf_init(&errors, 65536);
+    struct plan *p = NULL;
+    ck_assert_msg(plan_build(&in, "test", &p, &errors) == DG_OK, "%s",
+                  dg_buf_str(&errors));
+    dg_buf_cleanup(&errors);
+    cJSON_Delete(payload);
+    cJSON *line = plan_json(p);
+    char *json = cJSON_PrintUnformatted(line);
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_begin(F.s, &err) == DG_OK);
+    ck_assert(store_plan_put(F.s, p->id, p->digest, p->plan_class, "proposed",
+                             json, when, &err) == DG_OK);
+    ck_assert(store_commit(F.s, &err) == DG_OK);
+    cJSON_free(json);
+    cJSON_Delete(line);
+    return p;
+}
+
+static void
+request(struct plan *p)
+{
+    struct approval_gate *g = NULL;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(approval_gate_new(&F.cfg->approval, &g, &err) == DG_OK);
+    struct approval_request_in in = {.plan = p,
+                                     .now_ms = T0,
+                                     .random = approval_random_openssl,
+                                     .lag_ms = -1};
+    struct approval_publication pub;
+    ck_assert(store_begin(F.s, &err) == DG_OK);
+    ck_assert_msg(approval_request_create(g, F.s, &in, &pub, &err) == DG_OK,
+                  "%s", err.msg);
+    ck_assert(store_commit(F.s, &err) == DG_OK);
+    approval_publication_cleanup(&pub);
+    approval_gate_free(g);
+}
+
+static int
+count_exec(const struct store_exec_rec *r, void *ctx)
+{
+    (void)r;
+    (*(long long *)ctx)++;
+    return 0;
+}
+
+/* executor_start inserts its row before it returns: none means it never
+ * ran. */
+static long long
+executions(void)
+{
+    long long n = 0;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_exec_list(F.s, NULL, count_exec, &n, &err) == DG_OK);
+    return n;
+}
+
+static void
+setup(void)
+{
+    memset(&F, 0, sizeof(F));
+    snprintf(F.dir, sizeof(F.dir), "/tmp/drgate-orch-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(F.dir));
+    snprintf(F.path, sizeof(F.path), "%s/state.db", F.dir);
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_open(F.path, STORE_SYNC_OFF, &F.s, &err) == DG_OK);
+    struct dg_buf errors;
+    dg_buf_init(&errors, 65536);
+    ck_assert_msg(config_load(DRGATE_TEST_DATA "/scenarios/config.json", &F.cfg,
+                              &errors) == DG_OK,
+                  "%s", dg_buf_str(&errors));
+    dg_buf_cleanup(&errors);
+    F.base = event_base_new();
+    struct orch_opts o = {
+        .base = F.base,
+        .store = F.s,
+        .cfg = F.cfg,
+        .services = {.actions = {.find = no_actions}},
+        .host = {.append = h_append,
+                 .committed = h_committed,
+                 .rearm = h_rearm,
+                 .now_ms = h_now},
+    };
+    ck_assert_msg(orch_new(&o, &F.o, &err) == DG_OK, "%s", err.msg);
+}
+
+static void
+teardown(void)
+{
+    orch_free(F.o);
+    store_close(F.s);
+    event_base_free(F.base);
+    config_free(F.cfg);
+    char *cmd = dg_sprintf("rm -rf %s", F.dir);
+    ck_assert_int_eq(system(cmd), 0);
+    dg_free(cmd);
+}
+
+START_TEST(mutating_unapproved_refused)
+{
+    struct plan *p = store_plan("SwitchoverAurora", T0);
+    struct dg_err err;
+    dg_err_clear(&err);
+    /* no request at all */
+    ck_assert_int_eq(orch_execute(F.o, p->id, &err), DG_EINVALID);
+    ck_assert_str_eq(err.code, "not_approved");
+    /* a pending request */
+    request(p);
+    dg_err_clear(&err);
+    ck_assert_int_eq(orch_execute(F.o, p->id, &err), DG_EINVALID);
+    ck_assert_str_eq(err.code, "not_approved");
+    /* the request rejected */
+    int changed = 0;
+    ck_assert(store_appr_req_finish(F.s, p->id, STORE_APPR_REJECTED, T0,
+                                    &changed, &err) == DG_OK);
+    ck_assert_int_eq(changed, 1);
+    dg_err_clear(&err);
+    ck_assert_int_eq(orch_execute(F.o, p->id, &err), DG_EINVALID);
+    ck_assert_str_eq(err.code, "not_approved");
+    ck_assert_int_eq(executions(), 0);
+    plan_free(p);
+}
+END_TEST
+
+START_TEST(approved_state_without_approvals_refused)
+{
+    /* The request row says approved, but no approvals were recorded: the
+     * gate counts approvers, not states. */
+    struct plan *p = store_plan("ManagedFailoverAurora", T0);
+    request(p);
+    struct dg_err err;
+    dg_err_clear(&err);
+    int changed = 0;
+    ck_assert(store_appr_req_finish(F.s, p->id, STORE_APPR_APPROVED, T0,
+                                    &changed, &err) == DG_OK);
+    ck_assert_int_eq(orch_execute(F.o, p->id, &err), DG_EINVALID);
+    ck_assert_str_eq(err.code, "not_approved");
+    ck_assert_int_eq(executions(), 0);
+    plan_free(p);
+}
+END_TEST
+
+START_TEST(unknown_plan_refused)
+{
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert_int_eq(orch_execute(F.o, "plan-nope", &err), DG_EINVALID);
+    ck_assert_str_eq(err.code, "unknown_plan");
+}
+END_TEST
+
+START_TEST(read_only_passes_the_gate)
+{
+    struct plan *p = store_plan("ValidateAuroraGlobal", T0);
+    ck_assert(!p->mutating);
+    struct dg_err err;
+    dg_err_clear(&err);
+    /* past the gate the executor refuses for its own reason (this catalog
+     * knows no type), never "not_approved" */
+    dg_rc rc = orch_execute(F.o, p->id, &err);
+    ck_assert(rc != DG_OK);
+    ck_assert_str_ne(err.code, "not_approved");
+    plan_free(p);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+    Suite *s = suite_create("orchestrator");
+    TCase *tc = tcase_create("gate");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, mutating_unapproved_refused);
+    tcase_add_test(tc, approved_state_without_approvals_refused);
+    tcase_add_test(tc, unknown_plan_refused);
+    tcase_add_test(tc, read_only_passes_the_gate);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    dg_mem_init();
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
