@@ -246,7 +246,7 @@ send_batch(struct sqsrc *s, int deleting, char **receipts, char **mids,
     b->deleting = deleting;
     b->n = n;
     for (size_t i = 0; i < n; i++) {
-        snprintf(b->ids[i], sizeof(b->ids[i]), "%zu", i);
+        snprintf(b->ids[i], sizeof(b->ids[i]), "%u", (unsigned)(i % 100));
         b->receipts[i] = receipts[i];
         b->mids[i] = mids[i];
         e[i] = (struct sqs_entry){b->ids[i], receipts[i], timeout};
