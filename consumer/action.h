@@ -46,7 +46,9 @@ struct action_step {
  * call's error. Called exactly once, never from inside observe. */
 typedef void (*action_observe_fn)(cJSON *observation, dg_rc rc,
                                   const struct dg_err *err, void *ctx);
-/* memo: owned by the receiver (may be NULL on success too). rc DG_OK when
+/* memo: owned by the receiver (may be NULL on success too); a number
+ * "expect_ms" in it says when the effect should be visible (the first
+ * poll comes no later than that, at least 250 ms). rc DG_OK when
  * AWS accepted the call; DG_EREMOTE with err->code for an AWS refusal;
  * DG_ETRANSIENT (err->code "unknown_outcome" or not) when it is unknown
  * whether the call took effect. Exactly once, never from inside mutate. */

@@ -491,7 +491,11 @@ on_mutated(cJSON *memo, dg_rc rc, const struct dg_err *err, void *ctx)
                      err ? err->msg : "");
         if (step_commit(st, NULL, NULL) != 0)
             return;
-        step_schedule(st, 0);
+        /* The action may say when the effect should be visible. */
+        long long expect = 0;
+        if (rc == DG_OK && dg_json_int(st->memo, "expect_ms", &expect))
+            expect = expect < 1 ? 1 : expect;
+        step_schedule(st, (int64_t)expect);
         return;
     }
     cJSON_Delete(memo);

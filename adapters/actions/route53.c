@@ -167,6 +167,9 @@ on_upsert(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
     if (rc == DG_OK && c && c->id) {
         memo = cJSON_CreateObject();
         cJSON_AddStringToObject(memo, "change_id", c->id);
+        /* Already INSYNC in the answer: look again right away. */
+        if (c->status && strcmp(c->status, "INSYNC") == 0)
+            cJSON_AddNumberToObject(memo, "expect_ms", 0);
     }
     action_mutate_fn done = j->mdone;
     void *x = j->ctx;
