@@ -31,7 +31,7 @@
 #include "json.h"
 #include "mem.h"
 #include "plan.h"
-#include "registry_actions.h"
+#include "actions/registry_actions.h"
 #include "resolve.h"
 #include "runbook.h"
 #include "store.h"

@@ -3,7 +3,6 @@
 # failover during an outage, !Import manifests, crash/resume, deadline).
 add_executable(exec_driver ${CMAKE_CURRENT_LIST_DIR}/exec_driver.c)
 target_link_libraries(exec_driver PRIVATE ${DRGATE_TEST_LIBS})
-target_include_directories(exec_driver PRIVATE ${CMAKE_SOURCE_DIR}/adapters/actions)
 drgate_warnings(exec_driver)
 add_test(NAME integration_exec_sandbox
          COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/test_exec_sandbox.py
