@@ -27,6 +27,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SANDBOX = os.path.join(ROOT, "infra", "local", "sandbox")
 RUNBOOKS = os.path.join(ROOT, "config", "runbooks")
 DRIVER = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "tests", "integration", "exec_driver")
+DRGATE = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "drgate")
 EAST, WEST = "us-east-1", "us-west-2"
 D = 1.0  # simulated transition seconds
 
@@ -186,6 +187,18 @@ class Sandbox(unittest.TestCase):
         log = self.simget("/_sim/calls/log")["log"]
         sw = [e for e in log if e["action"] == "SwitchoverGlobalCluster"]
         self.assertEqual([e["region"] for e in sw], [EAST])
+        # drgate status reads the same store
+        r = subprocess.run([DRGATE, "status", "--db", db, "--json"], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plans = json.loads(r.stdout)["plans"]
+        self.assertEqual(len(plans), 1)
+        self.assertEqual(plans[0]["execution"]["state"], "succeeded")
+        self.assertEqual([(s["step"], s["state"], s["mutating_calls"]) for s in plans[0]["steps"]],
+                         [("1.1", "succeeded", 1), ("1.2", "succeeded", 1), ("2.1", "succeeded", 1),
+                          ("3.1", "succeeded", 1)])
+        r = subprocess.run([DRGATE, "status", "--db", db], capture_output=True, text=True, timeout=30)
+        self.assertIn("4/4 steps done", r.stdout)
         # the same plan again: everything already holds, no mutating call
         self.simpost("/_sim/calls/reset", {})
         db2, ev2, rep2, _ = self.files()
