@@ -62,14 +62,13 @@ struct action_ops {
                     action_observe_fn done, void *ctx);
     /* Pure. DG_OK when the mutating call may go ahead on this observation;
      * else DG_EINVALID and why (a sentence for people). */
-    dg_rc (*precheck)(const struct action_step *st, const cJSON *obs,
-                      char *why, size_t whylen);
+    dg_rc (*precheck)(const struct action_step *st, const cJSON *obs, char *why,
+                      size_t whylen);
     /* Pure: the completion predicate on observed state. why says what was
      * seen; *hint_ms (may be left 0) is when a change is expected, so the
      * executor can poll sooner than its back-off. */
-    enum action_assess (*assess)(const struct action_step *st,
-                                 const cJSON *obs, char *why, size_t whylen,
-                                 int64_t *hint_ms);
+    enum action_assess (*assess)(const struct action_step *st, const cJSON *obs,
+                                 char *why, size_t whylen, int64_t *hint_ms);
     /* The mutating call(s), in the region AWS documents for them. NULL for
      * read-only types (then NOT_STARTED means the check failed). obs is
      * the fresh observation (borrowed for the call). */

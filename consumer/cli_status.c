@@ -69,8 +69,8 @@ on_step(const struct store_step_rec *r, void *ctx)
         cJSON_AddNumberToObject(s, "duration_ms",
                                 (double)(end - r->started_ms));
     struct dg_err err;
-    cJSON *d = r->detail ? dg_json_parse(r->detail, strlen(r->detail),
-                                         1u << 24, 64, &err)
+    cJSON *d = r->detail ? dg_json_parse(r->detail, strlen(r->detail), 1u << 24,
+                                         64, &err)
                          : NULL;
     const char *name = dg_json_str(d, "name");
     const char *reason = dg_json_str(d, "reason");
@@ -133,7 +133,9 @@ print_text(const cJSON *plans)
         const char *cls = dg_json_str(p, "class");
         const char *pst = dg_json_str(p, "plan_state");
         printf("%s  %s  %s", dg_json_str(p, "plan_id"), cls ? cls : "-",
-               e ? dg_json_str(e, "state") : pst ? pst : "-");
+               e     ? dg_json_str(e, "state")
+               : pst ? pst
+                     : "-");
         if (e)
             printf("  %d/%d steps done  %.1f s", done, total,
                    (double)dur / 1000.0);
@@ -151,8 +153,8 @@ print_text(const cJSON *plans)
             else
                 printf("        -");
             printf("  calls %lld%s", calls,
-                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-                       s, "already_satisfied"))
+                   cJSON_IsTrue(
+                       cJSON_GetObjectItemCaseSensitive(s, "already_satisfied"))
                        ? "  (already satisfied)"
                        : "");
             if (detail && *detail)

@@ -25,8 +25,7 @@ struct job {
 };
 
 static void
-on_described(const void *result, dg_rc rc, const struct dg_err *err,
-             void *ctx)
+on_described(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct job *j = ctx;
     const struct ecs_services *l = result;
@@ -65,8 +64,8 @@ primary_of(const cJSON *svc)
 }
 
 static enum action_assess
-ecs_assess(const struct action_step *st, const cJSON *obs, char *why,
-           size_t n, int64_t *hint)
+ecs_assess(const struct action_step *st, const cJSON *obs, char *why, size_t n,
+           int64_t *hint)
 {
     (void)hint;
     const cJSON *s = dg_json_obj(obs, "service");

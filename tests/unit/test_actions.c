@@ -55,8 +55,7 @@ obs_west_cluster(void)
     char *body = slurp("rds-describe-db-clusters.xml", &n);
     struct rds_clusters l = {0};
     struct dg_err err;
-    ck_assert_int_eq(rds_parse_describe_db_clusters(body, n, &l, &err),
-                     DG_OK);
+    ck_assert_int_eq(rds_parse_describe_db_clusters(body, n, &l, &err), DG_OK);
     ck_assert_uint_eq(l.n, 1);
     cJSON *c = act_obs_cluster(&l.v[0]);
     rds_clusters_cleanup(&l);
@@ -163,9 +162,8 @@ START_TEST(aurora_precheck_refusals)
     char why[512];
     /* target not a member */
     struct action_step st = step_of(
-        "SwitchoverAurora",
-        "{\"GlobalClusterIdentifier\":\"orders-global\","
-        "\"DBClusterIdentifier\":\"orders-nope\"}");
+        "SwitchoverAurora", "{\"GlobalClusterIdentifier\":\"orders-global\","
+                            "\"DBClusterIdentifier\":\"orders-nope\"}");
     cJSON *o = aurora_obs("rds-describe-global-clusters.xml");
     cJSON_ReplaceItemInObject(o, "target_arn", cJSON_CreateNull());
     ck_assert_int_eq(act_switchover_aurora.precheck(&st, o, why, sizeof(why)),
@@ -194,7 +192,8 @@ START_TEST(aurora_precheck_refusals)
     ck_assert_int_eq(
         act_planned_failover_aurora.precheck(&st, o, why, sizeof(why)),
         DG_EINVALID);
-    ck_assert_ptr_nonnull(strstr(why, "global cluster orders-global not found"));
+    ck_assert_ptr_nonnull(
+        strstr(why, "global cluster orders-global not found"));
     cJSON_Delete(o);
 }
 END_TEST
@@ -202,10 +201,10 @@ END_TEST
 START_TEST(aurora_target_by_id)
 {
     /* DBClusterIdentifier given as an id matches the member ARN */
-    struct action_step st = step_of(
-        "ManagedFailoverAurora", "{\"GlobalClusterIdentifier\":"
-                                 "\"orders-global\",\"DBClusterIdentifier\":"
-                                 "\"orders-west\"}");
+    struct action_step st = step_of("ManagedFailoverAurora",
+                                    "{\"GlobalClusterIdentifier\":"
+                                    "\"orders-global\",\"DBClusterIdentifier\":"
+                                    "\"orders-west\"}");
     cJSON *o = aurora_obs("rds-describe-global-clusters-after-switchover.xml");
     cJSON_ReplaceItemInObject(o, "target_arn", cJSON_CreateNull());
     char why[512];
@@ -290,15 +289,14 @@ END_TEST
 START_TEST(replica_transitions)
 {
     const struct action_ops *ops = &act_promote_rds_replica;
-    struct action_step st = step_of(
-        "PromoteRDSReadReplica",
-        "{\"RDSInstanceIdentifier\":\"orders-reporting-replica\"}");
+    struct action_step st =
+        step_of("PromoteRDSReadReplica",
+                "{\"RDSInstanceIdentifier\":\"orders-reporting-replica\"}");
     size_t n;
     char *body = slurp("rds-describe-db-instances.xml", &n);
     struct rds_instances l = {0};
     struct dg_err err;
-    ck_assert_int_eq(rds_parse_describe_db_instances(body, n, &l, &err),
-                     DG_OK);
+    ck_assert_int_eq(rds_parse_describe_db_instances(body, n, &l, &err), DG_OK);
     free(body);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "instance", act_obs_instance(&l.v[0]));
@@ -320,7 +318,8 @@ START_TEST(replica_transitions)
 }
 END_TEST
 
-/* --- ElastiCache ----------------------------------------------------------- */
+/* --- ElastiCache -----------------------------------------------------------
+ */
 
 START_TEST(elasticache_transitions)
 {
@@ -330,7 +329,8 @@ START_TEST(elasticache_transitions)
         "{\"GlobalReplicationGroupId\":\"ldgnf-orders-cache\",\"TargetRegion\":"
         "\"us-west-2\",\"TargetReplicationGroupId\":\"orders-cache-west\"}");
     size_t n;
-    char *body = slurp("elasticache-describe-global-replication-groups.xml", &n);
+    char *body =
+        slurp("elasticache-describe-global-replication-groups.xml", &n);
     struct elasticache_global_groups l = {0};
     struct dg_err err;
     ck_assert_int_eq(
@@ -394,10 +394,10 @@ static const struct {
 
 START_TEST(route53_table)
 {
-    struct action_step st = step_of(
-        "UpdateRoute53Record",
-        "{\"HostedZoneId\":\"Z1\",\"RecordName\":\"db.example.\","
-        "\"RecordValue\":\"orders-west.example\"}");
+    struct action_step st =
+        step_of("UpdateRoute53Record",
+                "{\"HostedZoneId\":\"Z1\",\"RecordName\":\"db.example.\","
+                "\"RecordValue\":\"orders-west.example\"}");
     cJSON *o = cJSON_Parse(r53_cases[_i].obs);
     char why[512];
     int64_t hint;
@@ -407,14 +407,15 @@ START_TEST(route53_table)
 }
 END_TEST
 
-/* --- ECS ------------------------------------------------------------------- */
+/* --- ECS -------------------------------------------------------------------
+ */
 
 START_TEST(ecs_transitions)
 {
     const struct action_ops *ops = &act_redeploy_ecs;
-    struct action_step st = step_of(
-        "RedeployEcsService", "{\"Cluster\":\"orders-west\",\"Service\":"
-                              "\"orders-api\"}");
+    struct action_step st = step_of("RedeployEcsService",
+                                    "{\"Cluster\":\"orders-west\",\"Service\":"
+                                    "\"orders-api\"}");
     size_t n;
     char *body = slurp("ecs-describe-services.json", &n);
     struct ecs_services l = {0};

@@ -230,8 +230,8 @@ fake_precheck(const struct action_step *st, const cJSON *obs, char *why,
 }
 
 static enum action_assess
-fake_assess(const struct action_step *st, const cJSON *obs, char *why,
-            size_t n, int64_t *hint)
+fake_assess(const struct action_step *st, const cJSON *obs, char *why, size_t n,
+            int64_t *hint)
 {
     (void)st;
     (void)hint;
@@ -259,8 +259,8 @@ fake_mutate(void *impl, const struct action_step *st, const cJSON *obs,
     p->ctx = ctx;
     p->rc = k < 4 ? W.s[i].rc[k] : DG_OK;
     if (p->rc != DG_OK) {
-        dg_err_setc(&p->err, p->rc, k < 4 && W.s[i].code[k] ? W.s[i].code[k]
-                                                             : "Boom",
+        dg_err_setc(&p->err, p->rc,
+                    k < 4 && W.s[i].code[k] ? W.s[i].code[k] : "Boom",
                     "scripted refusal");
     } else if (!(W.s[i].lose_first && k == 0) && !W.effective[i]) {
         W.effective[i] = 1;
@@ -475,8 +475,7 @@ start(const char *shape, int timeout_s)
     struct executor *e = new_executor();
     cJSON *body = make_plan(shape, timeout_s);
     struct dg_err err;
-    struct executor_times t = {1700000000000LL - 90000,
-                               1700000000000LL - 60000,
+    struct executor_times t = {1700000000000LL - 90000, 1700000000000LL - 60000,
                                1700000000000LL - 1000};
     ck_assert_int_eq(executor_start(e, "plan-1", body, &t, &err), DG_OK);
     cJSON_Delete(body);
@@ -555,9 +554,8 @@ END_TEST
 
 START_TEST(failed_step_stops_later_layers)
 {
-    add_script((struct script){.step = "1.1",
-                               .rc = {DG_EREMOTE},
-                               .code = {"InvalidParameterValue"}});
+    add_script((struct script){
+        .step = "1.1", .rc = {DG_EREMOTE}, .code = {"InvalidParameterValue"}});
     add_script((struct script){.step = "1.2", .duration_ms = 8000});
     add_script((struct script){.step = "2.1", .duration_ms = 1000});
     struct executor *e = start("1.1,1.2|2.1", 600);
@@ -795,9 +793,8 @@ END_TEST
 
 START_TEST(crash_with_failed_step_resumes_to_failure)
 {
-    add_script((struct script){.step = "1.1",
-                               .rc = {DG_EREMOTE},
-                               .code = {"AccessDenied"}});
+    add_script((struct script){
+        .step = "1.1", .rc = {DG_EREMOTE}, .code = {"AccessDenied"}});
     add_script((struct script){.step = "1.2", .duration_ms = 20000});
     add_script((struct script){.step = "2.1"});
     crash_point = "mid_wait";
