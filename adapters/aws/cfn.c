@@ -49,8 +49,8 @@ cfn_parse_list_exports(const char *body, size_t len, struct cfn_exports *out,
         return rc;
     l = awsxml_child(res, "Exports");
     if ((rc = svc_xml_count(op, l, "member", SVC_MAX_ITEMS, &count, err)) ||
-        (rc = svc_xml_str(op, res, "NextToken", SVC_MAX_ID, 0,
-                          &out->next_token, err)))
+        (rc = svc_xml_str(op, res, "NextToken", SVC_MAX_ID, 0, &out->next_token,
+                          err)))
         goto out;
     if (out->exports.n + count > SVC_MAX_ITEMS * 10) {
         rc = svc_bad(err, op, "too many exports");
@@ -99,7 +99,6 @@ list_finish(struct list_ctx *lc, dg_rc rc, const struct dg_err *err)
     dg_free(lc->region);
     dg_free(lc);
 }
-
 
 static void
 on_page(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)

@@ -683,8 +683,8 @@ on_http(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
     }
     const struct http_response *r = status ? resp : NULL;
     /* "HTTP503" is our stand-in for a reply that named no AWS code. */
-    int synthesized = strncmp(e.code, "HTTP", 4) == 0 &&
-                      e.code[4] >= '0' && e.code[4] <= '9';
+    int synthesized =
+        strncmp(e.code, "HTTP", 4) == 0 && e.code[4] >= '0' && e.code[4] <= '9';
     const char *code = status && !synthesized ? e.code : NULL;
     enum retry_kind kind = retry_classify(status, code, transport);
     if (kind == RETRY_THROTTLING)

@@ -106,8 +106,8 @@ parse_deployment(const char *op, const cJSON *j, struct ecs_deployment *d,
         (rc = svc_json_int(op, j, "desiredCount", 0, 0, &d->desired, err)) ||
         (rc = svc_json_int(op, j, "runningCount", 0, 0, &d->running, err)) ||
         (rc = svc_json_int(op, j, "pendingCount", 0, 0, &d->pending, err)) ||
-        (rc = svc_json_int(op, j, "failedTasks", 0, 0, &d->failed_tasks,
-                           err)) ||
+        (rc =
+             svc_json_int(op, j, "failedTasks", 0, 0, &d->failed_tasks, err)) ||
         (rc = svc_json_time_ms(op, j, "createdAt", &d->created_at_ms, err)) ||
         (rc = svc_json_time_ms(op, j, "updatedAt", &d->updated_at_ms, err)))
         return rc;
@@ -122,12 +122,11 @@ parse_service(const char *op, const cJSON *j, struct ecs_service *s,
     dg_rc rc;
     if (!cJSON_IsObject(j))
         return svc_bad(err, op, "a service is not an object");
-    if ((rc = svc_json_str(op, j, "serviceArn", SVC_MAX_ID, 0, &s->arn,
-                           err)) ||
+    if ((rc = svc_json_str(op, j, "serviceArn", SVC_MAX_ID, 0, &s->arn, err)) ||
         (rc = svc_json_str(op, j, "serviceName", SVC_MAX_ID, 1, &s->name,
                            err)) ||
-        (rc = svc_json_str(op, j, "clusterArn", SVC_MAX_ID, 0,
-                           &s->cluster_arn, err)) ||
+        (rc = svc_json_str(op, j, "clusterArn", SVC_MAX_ID, 0, &s->cluster_arn,
+                           err)) ||
         (rc = svc_json_str(op, j, "status", 64, 1, &s->status, err)) ||
         (rc = svc_json_int(op, j, "desiredCount", 0, 0, &s->desired, err)) ||
         (rc = svc_json_int(op, j, "runningCount", 0, 0, &s->running, err)) ||
@@ -140,8 +139,8 @@ parse_service(const char *op, const cJSON *j, struct ecs_service *s,
                                    sizeof(*s->deployments));
     cJSON_ArrayForEach(d, deps)
     {
-        if ((rc = parse_deployment(op, d,
-                                   &s->deployments[s->ndeployments++], err)))
+        if ((rc = parse_deployment(op, d, &s->deployments[s->ndeployments++],
+                                   err)))
             return rc;
     }
     return DG_OK;
@@ -164,8 +163,7 @@ ecs_parse_describe_services(const char *body, size_t len,
                              err)))
         goto out;
     if (svcs && cJSON_GetArraySize(svcs) > 0)
-        out->v =
-            dg_calloc((size_t)cJSON_GetArraySize(svcs), sizeof(*out->v));
+        out->v = dg_calloc((size_t)cJSON_GetArraySize(svcs), sizeof(*out->v));
     cJSON_ArrayForEach(j, svcs)
     {
         if ((rc = parse_service(op, j, &out->v[out->n++], err)))
@@ -182,8 +180,8 @@ ecs_parse_describe_services(const char *body, size_t len,
             goto out;
         }
         if ((rc = svc_json_str(op, j, "arn", SVC_MAX_ID, 0, &f->arn, err)) ||
-            (rc = svc_json_str(op, j, "reason", SVC_MAX_ID, 0, &f->reason,
-                               err)))
+            (rc =
+                 svc_json_str(op, j, "reason", SVC_MAX_ID, 0, &f->reason, err)))
             goto out;
     }
 out:
@@ -194,8 +192,8 @@ out:
 }
 
 dg_rc
-ecs_parse_update_service(const char *body, size_t len,
-                         struct ecs_services *out, struct dg_err *err)
+ecs_parse_update_service(const char *body, size_t len, struct ecs_services *out,
+                         struct dg_err *err)
 {
     static const char op[] = "UpdateService";
     cJSON *root;
@@ -227,8 +225,7 @@ p_update(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
     return ecs_parse_update_service(b, n, o, e);
 }
 static dg_rc
-p_describe(const char *b, size_t n, const char *arg, void *o,
-           struct dg_err *e)
+p_describe(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
 {
     (void)arg;
     return ecs_parse_describe_services(b, n, o, e);

@@ -56,8 +56,7 @@ dg_rc ecs_build_describe_services(const char *cluster,
 dg_rc ecs_parse_update_service(const char *body, size_t len,
                                struct ecs_services *out, struct dg_err *err);
 dg_rc ecs_parse_describe_services(const char *body, size_t len,
-                                  struct ecs_services *out,
-                                  struct dg_err *err);
+                                  struct ecs_services *out, struct dg_err *err);
 void ecs_services_cleanup(struct ecs_services *s);
 /* The PRIMARY deployment, or NULL. */
 const struct ecs_deployment *ecs_service_primary(const struct ecs_service *s);
@@ -65,8 +64,7 @@ const struct ecs_deployment *ecs_service_primary(const struct ecs_service *s);
 /* Results: struct ecs_services. */
 void ecs_update_service(const struct svc_client *c, const char *region,
                         const char *cluster, const char *service,
-                        int force_new_deployment, svc_done_fn done,
-                        void *ctx);
+                        int force_new_deployment, svc_done_fn done, void *ctx);
 void ecs_describe_services(const struct svc_client *c, const char *region,
                            const char *cluster, const char *const *services,
                            size_t n, svc_done_fn done, void *ctx);

@@ -98,8 +98,7 @@ elasticache_global_groups_cleanup(struct elasticache_global_groups *l)
 }
 
 void
-elasticache_replication_groups_cleanup(
-    struct elasticache_replication_groups *l)
+elasticache_replication_groups_cleanup(struct elasticache_replication_groups *l)
 {
     if (!l)
         return;
@@ -154,10 +153,9 @@ parse_group(const char *op, const struct awsxml_node *n,
                               &gm->replication_group_id, err)) ||
             (rc = svc_xml_str(op, m, "ReplicationGroupRegion", SVC_MAX_ID, 1,
                               &gm->region, err)) ||
-            (rc = svc_xml_str(op, m, "Role", SVC_MAX_ID, 1, &gm->role,
-                              err)) ||
-            (rc = svc_xml_str(op, m, "Status", SVC_MAX_ID, 0, &gm->status,
-                              err)))
+            (rc = svc_xml_str(op, m, "Role", SVC_MAX_ID, 1, &gm->role, err)) ||
+            (rc =
+                 svc_xml_str(op, m, "Status", SVC_MAX_ID, 0, &gm->status, err)))
             return rc;
     }
     return DG_OK;
@@ -179,8 +177,7 @@ elasticache_parse_describe_global_replication_groups(
     l = awsxml_child(res, "GlobalReplicationGroups");
     if ((rc = svc_xml_count(op, l, "GlobalReplicationGroup", SVC_MAX_ITEMS,
                             &count, err)) ||
-        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker,
-                          err)))
+        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker, err)))
         goto out;
     if (count)
         out->v = dg_calloc(count, sizeof(*out->v));
@@ -232,8 +229,7 @@ elasticache_parse_describe_replication_groups(
     l = awsxml_child(res, "ReplicationGroups");
     if ((rc = svc_xml_count(op, l, "ReplicationGroup", SVC_MAX_ITEMS, &count,
                             err)) ||
-        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker,
-                          err)))
+        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker, err)))
         goto out;
     if (count)
         out->v = dg_calloc(count, sizeof(*out->v));
@@ -307,8 +303,8 @@ static const struct svc_op op_rgs = {
 void
 elasticache_describe_global_replication_groups(const struct svc_client *c,
                                                const char *region,
-                                               const char *id,
-                                               svc_done_fn done, void *ctx)
+                                               const char *id, svc_done_fn done,
+                                               void *ctx)
 {
     struct dg_buf b;
     struct dg_err err;
@@ -318,8 +314,8 @@ elasticache_describe_global_replication_groups(const struct svc_client *c,
     rc = elasticache_build_describe_global_replication_groups(id, NULL, &b,
                                                               &err);
     svc_start(c, &aws_svc_elasticache, region,
-              "DescribeGlobalReplicationGroups", 1, &b, rc, &err, &op_ggs,
-              done, ctx);
+              "DescribeGlobalReplicationGroups", 1, &b, rc, &err, &op_ggs, done,
+              ctx);
 }
 
 void
@@ -337,9 +333,8 @@ elasticache_failover_global_replication_group(const struct svc_client *c,
     dg_err_clear(&err);
     rc = elasticache_build_failover_global_replication_group(
         id, primary_region, primary_group, &b, &err);
-    svc_start(c, &aws_svc_elasticache, region,
-              "FailoverGlobalReplicationGroup", 0, &b, rc, &err, &op_gg, done,
-              ctx);
+    svc_start(c, &aws_svc_elasticache, region, "FailoverGlobalReplicationGroup",
+              0, &b, rc, &err, &op_gg, done, ctx);
 }
 
 void
@@ -353,6 +348,6 @@ elasticache_describe_replication_groups(const struct svc_client *c,
     dg_buf_init(&b, SVC_MAX_BODY);
     dg_err_clear(&err);
     rc = elasticache_build_describe_replication_groups(id, NULL, &b, &err);
-    svc_start(c, &aws_svc_elasticache, region, "DescribeReplicationGroups",
-              1, &b, rc, &err, &op_rgs, done, ctx);
+    svc_start(c, &aws_svc_elasticache, region, "DescribeReplicationGroups", 1,
+              &b, rc, &err, &op_rgs, done, ctx);
 }

@@ -48,9 +48,10 @@ struct elasticache_replication_groups {
 };
 
 /* id NULL: all. ShowMemberInfo is always true. */
-dg_rc elasticache_build_describe_global_replication_groups(
-    const char *id, const char *marker, struct dg_buf *out,
-    struct dg_err *err);
+dg_rc elasticache_build_describe_global_replication_groups(const char *id,
+                                                           const char *marker,
+                                                           struct dg_buf *out,
+                                                           struct dg_err *err);
 dg_rc elasticache_build_failover_global_replication_group(
     const char *id, const char *primary_region, const char *primary_group,
     struct dg_buf *out, struct dg_err *err);
@@ -79,16 +80,19 @@ elasticache_global_group_primary(const struct elasticache_global_group *g);
 
 /* Asynchronous wrappers. Results: struct elasticache_global_groups,
  * struct elasticache_global_group, struct elasticache_replication_groups. */
-void elasticache_describe_global_replication_groups(
-    const struct svc_client *c, const char *region, const char *id,
-    svc_done_fn done, void *ctx);
-void elasticache_failover_global_replication_group(
-    const struct svc_client *c, const char *region, const char *id,
-    const char *primary_region, const char *primary_group, svc_done_fn done,
-    void *ctx);
+void elasticache_describe_global_replication_groups(const struct svc_client *c,
+                                                    const char *region,
+                                                    const char *id,
+                                                    svc_done_fn done,
+                                                    void *ctx);
+void elasticache_failover_global_replication_group(const struct svc_client *c,
+                                                   const char *region,
+                                                   const char *id,
+                                                   const char *primary_region,
+                                                   const char *primary_group,
+                                                   svc_done_fn done, void *ctx);
 void elasticache_describe_replication_groups(const struct svc_client *c,
-                                             const char *region,
-                                             const char *id, svc_done_fn done,
-                                             void *ctx);
+                                             const char *region, const char *id,
+                                             svc_done_fn done, void *ctx);
 
 #endif

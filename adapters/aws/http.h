@@ -44,10 +44,11 @@ struct http_response {
 
 /* resp is borrowed for the call. rc: DG_OK when any HTTP response arrived
  * (look at resp->status); DG_ETRANSIENT for DNS, connect, timeout or reset
- * (err->code "dns", "connect", "timeout", "reset", "send", "recv");
- * DG_EINVALID for a refused URL ("url") or an oversized body
- * ("too_large"); DG_ECANCELLED when cancelled or the engine is freed.
- * err->msg never contains header values. */
+ * (err->code "dns", "connect" (also a timeout before the request was
+ * sent), "timeout", "reset", "send", "recv", "tls"); DG_EINVALID for a
+ * refused URL ("url"), a bad request header ("header") or an oversized
+ * body or header block ("too_large"); DG_ECANCELLED when cancelled or the
+ * engine is freed. err->msg never contains header values. */
 typedef void (*http_done_fn)(const struct http_response *resp, dg_rc rc,
                              const struct dg_err *err, void *ctx);
 

@@ -65,9 +65,8 @@ struct live {
     int pending;
 };
 
-static void
-check_finish(struct check *c, enum check_state st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void check_finish(struct check *c, enum check_state st, const char *fmt,
+                         ...) __attribute__((format(printf, 3, 4)));
 
 static void
 check_finish(struct check *c, enum check_state st, const char *fmt, ...)
@@ -232,7 +231,8 @@ check_topics(struct live *lv)
         if (strcmp(lv->cfg->sinks[i].type, "sns") == 0)
             check_topic(lv, "sns-events-topic",
                         dg_json_str(lv->cfg->sinks[i].conf, "topic_arn"));
-    check_topic(lv, "sns-approval-requests", lv->cfg->approval.request_topic_arn);
+    check_topic(lv, "sns-approval-requests",
+                lv->cfg->approval.request_topic_arn);
     check_topic(lv, "sns-approval-replies", lv->cfg->approval.reply_topic_arn);
 }
 
@@ -256,8 +256,8 @@ on_member_cluster(const void *result, dg_rc rc, const struct dg_err *err,
     if (strcmp(cl->status, "available") != 0)
         check_finish(c, CHECK_FAIL, "status %s, expected available",
                      cl->status);
-    else if (c->want && (!cl->engine_version ||
-                         strcmp(cl->engine_version, c->want) != 0))
+    else if (c->want &&
+             (!cl->engine_version || strcmp(cl->engine_version, c->want) != 0))
         check_finish(c, CHECK_FAIL,
                      "engine version %s differs from the global cluster's %s",
                      cl->engine_version ? cl->engine_version : "?", c->want);
@@ -300,9 +300,8 @@ on_global(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
             secondary = m;
         /* Each member's own cluster, once (from the primary's view). */
         if (strcmp(c->region, prim) == 0) {
-            struct check *mc =
-                check_new(lv, "rds-member-cluster", m->cluster_arn, r,
-                          g->engine_version);
+            struct check *mc = check_new(lv, "rds-member-cluster",
+                                         m->cluster_arn, r, g->engine_version);
             if (mc)
                 rds_describe_db_clusters(&lv->sc, r, m->cluster_arn,
                                          on_member_cluster, mc);
@@ -318,8 +317,7 @@ on_global(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
     else if (!secondary)
         check_finish(c, CHECK_FAIL, "no secondary member in %s", sec);
     else if (strcmp(g->status, "available") != 0)
-        check_finish(c, CHECK_FAIL, "status %s, expected available",
-                     g->status);
+        check_finish(c, CHECK_FAIL, "status %s, expected available", g->status);
     else
         check_finish(c, CHECK_OK, "writer %s, secondary %s, %s %s",
                      writer->cluster_arn, secondary->cluster_arn,
@@ -347,8 +345,7 @@ check_global_cluster(struct live *lv)
 /* --- the ElastiCache global datastore --- */
 
 static void
-on_datastore(const void *result, dg_rc rc, const struct dg_err *err,
-             void *ctx)
+on_datastore(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct check *c = ctx;
     const struct elasticache_global_groups *l = result;
@@ -379,8 +376,7 @@ on_datastore(const void *result, dg_rc rc, const struct dg_err *err,
         check_finish(c, CHECK_FAIL, "secondary member is %s, expected %s",
                      s->replication_group_id, want_sec);
     else if (strcmp(g->status, "available") != 0)
-        check_finish(c, CHECK_FAIL, "status %s, expected available",
-                     g->status);
+        check_finish(c, CHECK_FAIL, "status %s, expected available", g->status);
     else
         check_finish(c, CHECK_OK, "primary %s, secondary %s",
                      p->replication_group_id, s->replication_group_id);
@@ -392,8 +388,8 @@ check_datastore(struct live *lv)
     const char *id = var(lv, "global_replication_group_id");
     const char *region = lv->cfg->topology.primary_region;
     struct check *c;
-    if (id && (c = check_new(lv, "elasticache-global-datastore", id, region,
-                             NULL)))
+    if (id &&
+        (c = check_new(lv, "elasticache-global-datastore", id, region, NULL)))
         elasticache_describe_global_replication_groups(&lv->sc, region, id,
                                                        on_datastore, c);
 }
@@ -423,7 +419,7 @@ on_record(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
         check_finish(c, CHECK_FAIL, "record %s not found", c->want);
     else
         check_finish(c, CHECK_OK, "%s %s -> %s", r->type, r->name,
-                     r->values.n ? r->values.v[0]
+                     r->values.n         ? r->values.v[0]
                      : r->alias_dns_name ? r->alias_dns_name
                                          : "?");
 }
@@ -460,8 +456,8 @@ on_ecs(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
         check_finish(c, CHECK_FAIL, "status %s, expected ACTIVE",
                      l->v[0].status);
     else
-        check_finish(c, CHECK_OK, "ACTIVE, %lld/%lld running",
-                     l->v[0].running, l->v[0].desired);
+        check_finish(c, CHECK_OK, "ACTIVE, %lld/%lld running", l->v[0].running,
+                     l->v[0].desired);
 }
 
 static void
@@ -543,8 +539,8 @@ check_step(struct live *lv, const cJSON *step)
             return; /* references are checked above */
         snprintf(res, sizeof(res), "%s/%s", cluster, service);
         if ((c = check_new(lv, "ecs-service", res, region, NULL)))
-            ecs_describe_services(&lv->sc, region, cluster, &service, 1,
-                                  on_ecs, c);
+            ecs_describe_services(&lv->sc, region, cluster, &service, 1, on_ecs,
+                                  c);
     }
 }
 

@@ -23,8 +23,8 @@
 static dg_rc
 too_large(struct dg_err *err, const char *op)
 {
-    return dg_err_setc(err, DG_EINVALID, "bad_request",
-                       "%s: request too large", op);
+    return dg_err_setc(err, DG_EINVALID, "bad_request", "%s: request too large",
+                       op);
 }
 
 static dg_rc
@@ -114,14 +114,12 @@ rds_build_switchover_global_cluster(const char *global_id, const char *target,
                                     struct dg_buf *out, struct dg_err *err)
 {
     return build_pair("SwitchoverGlobalCluster", "GlobalClusterIdentifier",
-                      global_id, "TargetDbClusterIdentifier", target, out,
-                      err);
+                      global_id, "TargetDbClusterIdentifier", target, out, err);
 }
 
 dg_rc
-rds_build_remove_from_global_cluster(const char *global_id,
-                                     const char *cluster, struct dg_buf *out,
-                                     struct dg_err *err)
+rds_build_remove_from_global_cluster(const char *global_id, const char *cluster,
+                                     struct dg_buf *out, struct dg_err *err)
 {
     return build_pair("RemoveFromGlobalCluster", "GlobalClusterIdentifier",
                       global_id, "DbClusterIdentifier", cluster, out, err);
@@ -149,14 +147,13 @@ rds_build_create_db_cluster(const struct rds_create_cluster_params *p,
     if (!rc)
         rc = add_opt(out, "GlobalClusterIdentifier", p->global_cluster_id);
     if (!rc)
-        rc = add_opt(out, "ReplicationSourceIdentifier",
-                     p->replication_source);
+        rc = add_opt(out, "ReplicationSourceIdentifier", p->replication_source);
     if (!rc)
         rc = add_opt(out, "DBSubnetGroupName", p->db_subnet_group);
     for (size_t i = 0; !rc && i < p->nvpc_security_group_ids; i++)
-        rc = svc_query_addk(out, p->vpc_security_group_ids[i],
-                            "VpcSecurityGroupIds.VpcSecurityGroupId.%zu",
-                            i + 1);
+        rc =
+            svc_query_addk(out, p->vpc_security_group_ids[i],
+                           "VpcSecurityGroupIds.VpcSecurityGroupId.%zu", i + 1);
     if (!rc)
         rc = add_opt(out, "KmsKeyId", p->kms_key_id);
     if (!rc && p->port > 0)
@@ -399,8 +396,8 @@ parse_global_cluster(const char *op, const struct awsxml_node *n,
     dg_rc rc = svc_xml_str(op, n, "GlobalClusterIdentifier", SVC_MAX_ID, 1,
                            &g->id, err);
     if (!rc)
-        rc = svc_xml_str(op, n, "GlobalClusterArn", SVC_MAX_ID, 0, &g->arn,
-                         err);
+        rc =
+            svc_xml_str(op, n, "GlobalClusterArn", SVC_MAX_ID, 0, &g->arn, err);
     if (!rc)
         rc = svc_xml_str(op, n, "Status", SVC_MAX_ID, 1, &g->status, err);
     if (!rc)
@@ -410,8 +407,8 @@ parse_global_cluster(const char *op, const struct awsxml_node *n,
                          &g->engine_version, err);
     members = awsxml_child(n, "GlobalClusterMembers");
     if (!rc)
-        rc = svc_xml_count(op, members, "GlobalClusterMember",
-                           RDS_MAX_MEMBERS, &count, err);
+        rc = svc_xml_count(op, members, "GlobalClusterMember", RDS_MAX_MEMBERS,
+                           &count, err);
     if (rc)
         return rc;
     if (count)
@@ -444,8 +441,8 @@ parse_cluster(const char *op, const struct awsxml_node *n,
 {
     const struct awsxml_node *members, *m;
     size_t count;
-    dg_rc rc = svc_xml_str(op, n, "DBClusterIdentifier", SVC_MAX_ID, 1,
-                           &c->id, err);
+    dg_rc rc =
+        svc_xml_str(op, n, "DBClusterIdentifier", SVC_MAX_ID, 1, &c->id, err);
     if (!rc)
         rc = svc_xml_str(op, n, "DBClusterArn", SVC_MAX_ID, 0, &c->arn, err);
     if (!rc)
@@ -468,8 +465,8 @@ parse_cluster(const char *op, const struct awsxml_node *n,
                          &c->replication_source, err);
     if (!rc)
         rc = svc_xml_strv(op, awsxml_child(n, "ReadReplicaIdentifiers"),
-                          "ReadReplicaIdentifier", RDS_MAX_MEMBERS,
-                          SVC_MAX_ID, &c->read_replicas, err);
+                          "ReadReplicaIdentifier", RDS_MAX_MEMBERS, SVC_MAX_ID,
+                          &c->read_replicas, err);
     members = awsxml_child(n, "DBClusterMembers");
     if (!rc)
         rc = svc_xml_count(op, members, "DBClusterMember", RDS_MAX_MEMBERS,
@@ -494,8 +491,8 @@ static dg_rc
 parse_instance(const char *op, const struct awsxml_node *n,
                struct rds_instance *i, struct dg_err *err)
 {
-    dg_rc rc = svc_xml_str(op, n, "DBInstanceIdentifier", SVC_MAX_ID, 1,
-                           &i->id, err);
+    dg_rc rc =
+        svc_xml_str(op, n, "DBInstanceIdentifier", SVC_MAX_ID, 1, &i->id, err);
     if (!rc)
         rc = svc_xml_str(op, n, "DBInstanceArn", SVC_MAX_ID, 0, &i->arn, err);
     if (!rc)
@@ -521,8 +518,8 @@ typedef dg_rc (*item_fn)(const char *op, const struct awsxml_node *n,
 
 static dg_rc
 parse_list(const char *op, const char *body, size_t len, const char *list,
-           const char *item, size_t item_size, item_fn fn, void **v,
-           size_t *n, char **marker, struct dg_err *err)
+           const char *item, size_t item_size, item_fn fn, void **v, size_t *n,
+           char **marker, struct dg_err *err)
 {
     struct awsxml_node *root;
     const struct awsxml_node *res, *l, *c;
@@ -574,10 +571,9 @@ rds_parse_describe_global_clusters(const char *body, size_t len,
                                    struct dg_err *err)
 {
     void *v;
-    dg_rc rc = parse_list("DescribeGlobalClusters", body, len,
-                          "GlobalClusters", "GlobalClusterMember",
-                          sizeof(*out->v), gc_item, &v, &out->n, &out->marker,
-                          err);
+    dg_rc rc = parse_list("DescribeGlobalClusters", body, len, "GlobalClusters",
+                          "GlobalClusterMember", sizeof(*out->v), gc_item, &v,
+                          &out->n, &out->marker, err);
     out->v = v;
     if (rc)
         rds_global_clusters_cleanup(out);
@@ -679,8 +675,7 @@ c_gcs(void *r)
     rds_global_clusters_cleanup(r);
 }
 static dg_rc
-p_clusters(const char *b, size_t n, const char *arg, void *o,
-           struct dg_err *e)
+p_clusters(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
 {
     (void)arg;
     return rds_parse_describe_db_clusters(b, n, o, e);
@@ -691,8 +686,7 @@ c_clusters(void *r)
     rds_clusters_cleanup(r);
 }
 static dg_rc
-p_instances(const char *b, size_t n, const char *arg, void *o,
-            struct dg_err *e)
+p_instances(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
 {
     (void)arg;
     return rds_parse_describe_db_instances(b, n, o, e);
@@ -724,8 +718,7 @@ c_cluster(void *r)
     rds_cluster_cleanup(r);
 }
 static dg_rc
-p_instance(const char *b, size_t n, const char *arg, void *o,
-           struct dg_err *e)
+p_instance(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
 {
     return rds_parse_instance_reply(arg, b, n, o, e);
 }
@@ -760,15 +753,15 @@ start(const struct svc_client *c, const char *region, const char *op,
     svc_call(c, &req, b, rc, err, sop, dg_strdup(op), done, ctx);
 }
 
-#define RDS_CALL(op, idem, sop, build)                                        \
-    do {                                                                      \
-        struct dg_buf b;                                                      \
-        struct dg_err err;                                                    \
-        dg_rc rc;                                                             \
-        dg_buf_init(&b, SVC_MAX_BODY);                                        \
-        dg_err_clear(&err);                                                   \
-        rc = (build);                                                         \
-        start(c, region, op, idem, &b, rc, &err, sop, done, ctx);             \
+#define RDS_CALL(op, idem, sop, build)                                         \
+    do {                                                                       \
+        struct dg_buf b;                                                       \
+        struct dg_err err;                                                     \
+        dg_rc rc;                                                              \
+        dg_buf_init(&b, SVC_MAX_BODY);                                         \
+        dg_err_clear(&err);                                                    \
+        rc = (build);                                                          \
+        start(c, region, op, idem, &b, rc, &err, sop, done, ctx);              \
     } while (0)
 
 void
@@ -804,9 +797,8 @@ rds_failover_global_cluster(const struct svc_client *c, const char *region,
                             svc_done_fn done, void *ctx)
 {
     RDS_CALL("FailoverGlobalCluster", 0, &op_gc,
-             rds_build_failover_global_cluster(global_id, target,
-                                               allow_data_loss, switchover,
-                                               &b, &err));
+             rds_build_failover_global_cluster(
+                 global_id, target, allow_data_loss, switchover, &b, &err));
 }
 
 void
@@ -815,8 +807,7 @@ rds_switchover_global_cluster(const struct svc_client *c, const char *region,
                               svc_done_fn done, void *ctx)
 {
     RDS_CALL("SwitchoverGlobalCluster", 0, &op_gc,
-             rds_build_switchover_global_cluster(global_id, target, &b,
-                                                 &err));
+             rds_build_switchover_global_cluster(global_id, target, &b, &err));
 }
 
 void
@@ -824,9 +815,9 @@ rds_remove_from_global_cluster(const struct svc_client *c, const char *region,
                                const char *global_id, const char *cluster,
                                svc_done_fn done, void *ctx)
 {
-    RDS_CALL("RemoveFromGlobalCluster", 0, &op_gc,
-             rds_build_remove_from_global_cluster(global_id, cluster, &b,
-                                                  &err));
+    RDS_CALL(
+        "RemoveFromGlobalCluster", 0, &op_gc,
+        rds_build_remove_from_global_cluster(global_id, cluster, &b, &err));
 }
 
 void
@@ -859,9 +850,8 @@ rds_promote_read_replica(const struct svc_client *c, const char *region,
 
 void
 rds_promote_read_replica_db_cluster(const struct svc_client *c,
-                                    const char *region,
-                                    const char *cluster_id, svc_done_fn done,
-                                    void *ctx)
+                                    const char *region, const char *cluster_id,
+                                    svc_done_fn done, void *ctx)
 {
     RDS_CALL("PromoteReadReplicaDBCluster", 0, &op_cluster,
              rds_build_promote_read_replica_db_cluster(cluster_id, &b, &err));

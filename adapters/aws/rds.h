@@ -124,9 +124,8 @@ dg_rc rds_build_describe_db_instances(const char *id, const char *marker,
                                       struct dg_buf *out, struct dg_err *err);
 /* allow_data_loss, switchover: -1 leaves the parameter out, else 0/1. */
 dg_rc rds_build_failover_global_cluster(const char *global_id,
-                                        const char *target,
-                                        int allow_data_loss, int switchover,
-                                        struct dg_buf *out,
+                                        const char *target, int allow_data_loss,
+                                        int switchover, struct dg_buf *out,
                                         struct dg_err *err);
 dg_rc rds_build_switchover_global_cluster(const char *global_id,
                                           const char *target,
@@ -198,10 +197,10 @@ void rds_describe_db_clusters(const struct svc_client *c, const char *region,
                               const char *id, svc_done_fn done, void *ctx);
 void rds_describe_db_instances(const struct svc_client *c, const char *region,
                                const char *id, svc_done_fn done, void *ctx);
-void rds_failover_global_cluster(const struct svc_client *c,
-                                 const char *region, const char *global_id,
-                                 const char *target, int allow_data_loss,
-                                 int switchover, svc_done_fn done, void *ctx);
+void rds_failover_global_cluster(const struct svc_client *c, const char *region,
+                                 const char *global_id, const char *target,
+                                 int allow_data_loss, int switchover,
+                                 svc_done_fn done, void *ctx);
 void rds_switchover_global_cluster(const struct svc_client *c,
                                    const char *region, const char *global_id,
                                    const char *target, svc_done_fn done,

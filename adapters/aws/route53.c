@@ -98,8 +98,9 @@ route53_build_upsert(const char *zone_id, const struct route53_record *r,
     http->query[0] = '\0';
     snprintf(ttl, sizeof(ttl), "%ld", r->ttl);
     dg_buf_reset(body);
-    rc = dg_buf_addstr(body, "<ChangeResourceRecordSetsRequest xmlns=\"" ROUTE53_NS
-                             "\"><ChangeBatch>");
+    rc = dg_buf_addstr(body,
+                       "<ChangeResourceRecordSetsRequest xmlns=\"" ROUTE53_NS
+                       "\"><ChangeBatch>");
     if (!rc && comment)
         rc = xml_text(body, "Comment", comment);
     if (!rc)
@@ -188,8 +189,7 @@ route53_build_get_hosted_zone(const char *zone_id, struct route53_http *http,
     if (plain_id("GetHostedZone", "Id", zone_id, &zone, err))
         return DG_EINVALID;
     http->method = "GET";
-    snprintf(http->path, sizeof(http->path), "/2013-04-01/hostedzone/%s",
-             zone);
+    snprintf(http->path, sizeof(http->path), "/2013-04-01/hostedzone/%s", zone);
     http->query[0] = '\0';
     return DG_OK;
 }
@@ -266,8 +266,9 @@ route53_parse_change(const char *op, const char *body, size_t len,
     strip_owned(&out->id);
     if (strcmp(out->status, "PENDING") != 0 &&
         strcmp(out->status, "INSYNC") != 0)
-        rc = svc_bad(err, op, "ChangeInfo/Status is neither PENDING nor "
-                              "INSYNC");
+        rc = svc_bad(err, op,
+                     "ChangeInfo/Status is neither PENDING nor "
+                     "INSYNC");
 out:
     awsxml_free(root);
     if (rc)
@@ -277,19 +278,19 @@ out:
 
 /* <ResourceRecords><ResourceRecord><Value>x</Value>... */
 static dg_rc
-parse_values(const char *op, const struct awsxml_node *l,
-             struct svc_strv *out, struct dg_err *err)
+parse_values(const char *op, const struct awsxml_node *l, struct svc_strv *out,
+             struct dg_err *err)
 {
     size_t count;
-    dg_rc rc = svc_xml_count(op, l, "ResourceRecord", R53_MAX_VALUES, &count,
-                             err);
+    dg_rc rc =
+        svc_xml_count(op, l, "ResourceRecord", R53_MAX_VALUES, &count, err);
     if (rc || count == 0)
         return rc;
     out->v = dg_calloc(count, sizeof(*out->v));
     for (const struct awsxml_node *r = awsxml_first(l, "ResourceRecord"); r;
          r = awsxml_next(r))
-        if ((rc = svc_xml_str(op, r, "Value", SVC_MAX_ID, 1,
-                              &out->v[out->n++], err)))
+        if ((rc = svc_xml_str(op, r, "Value", SVC_MAX_ID, 1, &out->v[out->n++],
+                              err)))
             return rc;
     return DG_OK;
 }
@@ -356,8 +357,8 @@ route53_parse_get_hosted_zone(const char *body, size_t len,
                           &out->name, err)) ||
         (rc = svc_xml_bool(op, root, "HostedZone/Config/PrivateZone", 0, 0,
                            &out->private_zone, err)) ||
-        (rc = svc_xml_int(op, root, "HostedZone/ResourceRecordSetCount", 0,
-                          -1, &out->record_count, err)))
+        (rc = svc_xml_int(op, root, "HostedZone/ResourceRecordSetCount", 0, -1,
+                          &out->record_count, err)))
         goto out;
     strip_owned(&out->id);
 out:

@@ -31,7 +31,7 @@ struct route53_record {
 };
 
 struct route53_change {
-    char *id; /* without "/change/" */
+    char *id;     /* without "/change/" */
     char *status; /* "PENDING" | "INSYNC" */
     char *submitted_at;
 };
@@ -67,13 +67,12 @@ const char *route53_strip_id(const char *id);
 dg_rc route53_build_upsert(const char *zone_id, const struct route53_record *r,
                            const char *comment, struct route53_http *http,
                            struct dg_buf *body, struct dg_err *err);
-dg_rc route53_build_get_change(const char *change_id,
-                               struct route53_http *http, struct dg_err *err);
+dg_rc route53_build_get_change(const char *change_id, struct route53_http *http,
+                               struct dg_err *err);
 /* start_name, start_type may be NULL; max_items 0: default. */
 dg_rc route53_build_list_rrsets(const char *zone_id, const char *start_name,
                                 const char *start_type, int max_items,
-                                struct route53_http *http,
-                                struct dg_err *err);
+                                struct route53_http *http, struct dg_err *err);
 dg_rc route53_build_get_hosted_zone(const char *zone_id,
                                     struct route53_http *http,
                                     struct dg_err *err);
@@ -82,8 +81,7 @@ dg_rc route53_build_get_hosted_zone(const char *zone_id,
 dg_rc route53_parse_change(const char *op, const char *body, size_t len,
                            struct route53_change *out, struct dg_err *err);
 dg_rc route53_parse_list_rrsets(const char *body, size_t len,
-                                struct route53_rrsets *out,
-                                struct dg_err *err);
+                                struct route53_rrsets *out, struct dg_err *err);
 dg_rc route53_parse_get_hosted_zone(const char *body, size_t len,
                                     struct route53_zone *out,
                                     struct dg_err *err);

@@ -34,9 +34,8 @@ sns_build_publish(const struct sns_publish_params *p, struct dg_buf *out,
         return dg_err_setc(err, DG_EINVALID, "bad_request",
                            "Publish: at most 10 message attributes");
     for (size_t i = 0; i < p->nattrs; i++)
-        if (!p->attrs[i].name || !*p->attrs[i].name ||
-            !p->attrs[i].data_type || !*p->attrs[i].data_type ||
-            !p->attrs[i].value)
+        if (!p->attrs[i].name || !*p->attrs[i].name || !p->attrs[i].data_type ||
+            !*p->attrs[i].data_type || !p->attrs[i].value)
             return dg_err_setc(err, DG_EINVALID, "bad_request",
                                "Publish: attribute %zu needs a name, a data "
                                "type and a value",
@@ -57,9 +56,9 @@ sns_build_publish(const struct sns_publish_params *p, struct dg_buf *out,
                                 "MessageAttributes.entry.%zu.Value.DataType",
                                 i + 1);
         if (!rc)
-            rc = svc_query_addk(
-                out, p->attrs[i].value,
-                "MessageAttributes.entry.%zu.Value.StringValue", i + 1);
+            rc = svc_query_addk(out, p->attrs[i].value,
+                                "MessageAttributes.entry.%zu.Value.StringValue",
+                                i + 1);
     }
     if (rc)
         return dg_err_setc(err, DG_EINVALID, "bad_request",
@@ -141,8 +140,7 @@ struct sns_id {
 };
 
 static dg_rc
-p_publish(const char *b, size_t n, const char *arg, void *out,
-          struct dg_err *e)
+p_publish(const char *b, size_t n, const char *arg, void *out, struct dg_err *e)
 {
     (void)arg;
     return sns_parse_publish(b, n, &((struct sns_id *)out)->message_id, e);
@@ -197,8 +195,8 @@ sns_publish(const struct svc_client *c, const char *region,
     dg_buf_init(&b, SVC_MAX_BODY);
     dg_err_clear(&err);
     rc = sns_build_publish(p, &b, &err);
-    svc_start(c, &aws_svc_sns, region, "Publish", 0, &b, rc, &err,
-              &op_publish, on_publish, pc);
+    svc_start(c, &aws_svc_sns, region, "Publish", 0, &b, rc, &err, &op_publish,
+              on_publish, pc);
 }
 
 void

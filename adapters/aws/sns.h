@@ -30,8 +30,8 @@ struct sns_publish_params {
 /* Write the form-encoded parameters (without Action and Version). */
 dg_rc sns_build_publish(const struct sns_publish_params *p, struct dg_buf *out,
                         struct dg_err *err);
-dg_rc sns_build_get_topic_attributes(const char *topic_arn,
-                                     struct dg_buf *out, struct dg_err *err);
+dg_rc sns_build_get_topic_attributes(const char *topic_arn, struct dg_buf *out,
+                                     struct dg_err *err);
 
 /* *message_id is dg_malloc'ed. */
 dg_rc sns_parse_publish(const char *body, size_t len, char **message_id,

@@ -97,8 +97,9 @@ build_batch(const char *op, const char *queue_url,
     for (size_t i = 0; i < n; i++) {
         if (!entries[i].id || !*entries[i].id || !entries[i].receipt_handle ||
             !*entries[i].receipt_handle)
-            return bad_request(err, op, "every entry needs Id and "
-                                        "ReceiptHandle");
+            return bad_request(err, op,
+                               "every entry needs Id and "
+                               "ReceiptHandle");
         if (with_timeout && (entries[i].visibility_timeout < 0 ||
                              entries[i].visibility_timeout > 43200))
             return bad_request(err, op, "VisibilityTimeout must be 0..43200");
@@ -133,14 +134,13 @@ sqs_build_change_visibility_batch(const char *queue_url,
                                   const struct sqs_entry *entries, size_t n,
                                   struct dg_buf *out, struct dg_err *err)
 {
-    return build_batch("ChangeMessageVisibilityBatch", queue_url, entries, n,
-                       1, out, err);
+    return build_batch("ChangeMessageVisibilityBatch", queue_url, entries, n, 1,
+                       out, err);
 }
 
 dg_rc
 sqs_build_change_visibility(const char *queue_url, const char *receipt_handle,
-                            int timeout, struct dg_buf *out,
-                            struct dg_err *err)
+                            int timeout, struct dg_buf *out, struct dg_err *err)
 {
     static const char op[] = "ChangeMessageVisibility";
     cJSON *doc;
@@ -156,9 +156,8 @@ sqs_build_change_visibility(const char *queue_url, const char *receipt_handle,
 }
 
 dg_rc
-sqs_build_get_queue_attributes(const char *queue_url,
-                               const char *const *names, size_t n,
-                               struct dg_buf *out, struct dg_err *err)
+sqs_build_get_queue_attributes(const char *queue_url, const char *const *names,
+                               size_t n, struct dg_buf *out, struct dg_err *err)
 {
     cJSON *doc, *arr;
     if (svc_need("GetQueueAttributes", "QueueUrl", queue_url, err) != DG_OK)
@@ -236,10 +235,9 @@ parse_message(const cJSON *j, struct sqs_message *m, struct dg_err *err)
     char md5[33];
     if (!cJSON_IsObject(j))
         return svc_bad(err, op, "a message is not an object");
-    if (svc_json_str(op, j, "MessageId", SVC_MAX_ID, 1, &m->message_id,
+    if (svc_json_str(op, j, "MessageId", SVC_MAX_ID, 1, &m->message_id, err) ||
+        svc_json_str(op, j, "ReceiptHandle", SVC_MAX_ID, 1, &m->receipt_handle,
                      err) ||
-        svc_json_str(op, j, "ReceiptHandle", SVC_MAX_ID, 1,
-                     &m->receipt_handle, err) ||
         svc_json_str(op, j, "Body", SQS_MAX_MSG_BODY, 1, &m->body, err) ||
         svc_json_str(op, j, "MD5OfBody", 64, 1, &m->md5_of_body, err) ||
         svc_json_object(op, j, "Attributes", &attrs, err))
@@ -354,8 +352,7 @@ sqs_parse_batch(const char *body, size_t len, struct sqs_batch_result *out,
             goto out;
         }
         if ((rc = svc_json_str(op, j, "Id", SVC_MAX_ID, 1, &e->id, err)) ||
-            (rc = svc_json_str(op, j, "Code", SVC_MAX_ID, 1, &e->code,
-                               err)) ||
+            (rc = svc_json_str(op, j, "Code", SVC_MAX_ID, 1, &e->code, err)) ||
             (rc = svc_json_str(op, j, "Message", SVC_MAX_ID, 0, &e->message,
                                err)) ||
             (rc = svc_json_bool(op, j, "SenderFault", 1, 0, &e->sender_fault,
@@ -384,8 +381,7 @@ sqs_parse_get_queue_attributes(const char *body, size_t len,
     cJSON_ArrayForEach(a, attrs)
     {
         if (!cJSON_IsString(a) || strlen(a->valuestring) > SVC_MAX_VALUE) {
-            rc = svc_bad(err, op, "attribute %.64s is not a string",
-                         a->string);
+            rc = svc_bad(err, op, "attribute %.64s is not a string", a->string);
             break;
         }
         if (out->n >= 64) {
@@ -451,8 +447,7 @@ sqs_parse_empty(const char *body, size_t len, struct dg_err *err)
 /* --- asynchronous wrappers --- */
 
 static dg_rc
-p_receive(const char *b, size_t n, const char *arg, void *out,
-          struct dg_err *e)
+p_receive(const char *b, size_t n, const char *arg, void *out, struct dg_err *e)
 {
     (void)arg;
     return sqs_parse_receive(b, n, out, e);
@@ -544,8 +539,8 @@ sqs_delete_batch(const struct svc_client *c, const char *region,
     dg_buf_init(&b, SVC_MAX_BODY);
     dg_err_clear(&err);
     rc = sqs_build_delete_batch(queue_url, entries, n, &b, &err);
-    start(c, region, "DeleteMessageBatch", 1, 0, &b, rc, &err, &op_batch,
-          NULL, done, ctx);
+    start(c, region, "DeleteMessageBatch", 1, 0, &b, rc, &err, &op_batch, NULL,
+          done, ctx);
 }
 
 void
@@ -596,8 +591,8 @@ sqs_get_queue_attributes(const struct svc_client *c, const char *region,
 }
 
 void
-sqs_send(const struct svc_client *c, const char *region,
-         const char *queue_url, const char *body, svc_done_fn done, void *ctx)
+sqs_send(const struct svc_client *c, const char *region, const char *queue_url,
+         const char *body, svc_done_fn done, void *ctx)
 {
     struct dg_buf b;
     struct dg_err err;

@@ -27,10 +27,10 @@ struct sqs_message {
     char *receipt_handle;
     char *body;
     size_t body_len;
-    char *md5_of_body;          /* verified against body by the parser */
-    long long receive_count;    /* ApproximateReceiveCount; 0 if absent */
-    int64_t sent_timestamp_ms;  /* SentTimestamp; 0 if absent */
-    struct svc_map attributes;  /* every system attribute, as sent */
+    char *md5_of_body;         /* verified against body by the parser */
+    long long receive_count;   /* ApproximateReceiveCount; 0 if absent */
+    int64_t sent_timestamp_ms; /* SentTimestamp; 0 if absent */
+    struct svc_map attributes; /* every system attribute, as sent */
 };
 
 struct sqs_receive_result {
@@ -121,8 +121,8 @@ void sqs_delete_batch(const struct svc_client *c, const char *region,
 void sqs_change_visibility(const struct svc_client *c, const char *region,
                            const char *queue_url, const char *receipt_handle,
                            int timeout, svc_done_fn done, void *ctx);
-void sqs_change_visibility_batch(const struct svc_client *c,
-                                 const char *region, const char *queue_url,
+void sqs_change_visibility_batch(const struct svc_client *c, const char *region,
+                                 const char *queue_url,
                                  const struct sqs_entry *entries, size_t n,
                                  svc_done_fn done, void *ctx);
 void sqs_get_queue_attributes(const struct svc_client *c, const char *region,

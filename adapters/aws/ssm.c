@@ -47,8 +47,8 @@ ssm_parameter_cleanup(struct ssm_parameter *p)
 }
 
 dg_rc
-ssm_parse_get_parameter(const char *body, size_t len,
-                        struct ssm_parameter *out, struct dg_err *err)
+ssm_parse_get_parameter(const char *body, size_t len, struct ssm_parameter *out,
+                        struct dg_err *err)
 {
     static const char op[] = "GetParameter";
     cJSON *root;
@@ -109,6 +109,6 @@ ssm_get_parameter(const struct svc_client *c, const char *region,
     dg_buf_init(&b, SVC_MAX_BODY);
     dg_err_clear(&err);
     rc = ssm_build_get_parameter(name, with_decryption, &b, &err);
-    svc_start(c, &aws_svc_ssm, region, "GetParameter", 1, &b, rc, &err,
-              &op_get, done, ctx);
+    svc_start(c, &aws_svc_ssm, region, "GetParameter", 1, &b, rc, &err, &op_get,
+              done, ctx);
 }

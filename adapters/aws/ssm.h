@@ -28,7 +28,7 @@ void ssm_parameter_cleanup(struct ssm_parameter *p);
 
 /* Result: struct ssm_parameter. */
 void ssm_get_parameter(const struct svc_client *c, const char *region,
-                       const char *name, int with_decryption,
-                       svc_done_fn done, void *ctx);
+                       const char *name, int with_decryption, svc_done_fn done,
+                       void *ctx);
 
 #endif

@@ -34,8 +34,8 @@ sts_parse_get_caller_identity(const char *body, size_t len,
         return rc;
     if ((rc = svc_xml_str(op, res, "Account", 64, 1, &out->account, err)) ||
         (rc = svc_xml_str(op, res, "Arn", SVC_MAX_ID, 1, &out->arn, err)) ||
-        (rc = svc_xml_str(op, res, "UserId", SVC_MAX_ID, 0, &out->user_id,
-                          err)))
+        (rc =
+             svc_xml_str(op, res, "UserId", SVC_MAX_ID, 0, &out->user_id, err)))
         sts_identity_cleanup(out);
     awsxml_free(root);
     return rc;
@@ -60,6 +60,6 @@ sts_get_caller_identity(const struct svc_client *c, const char *region,
 {
     struct dg_buf b;
     dg_buf_init(&b, SVC_MAX_BODY);
-    svc_start(c, &aws_svc_sts, region, "GetCallerIdentity", 1, &b, DG_OK,
-              NULL, &op_id, done, ctx);
+    svc_start(c, &aws_svc_sts, region, "GetCallerIdentity", 1, &b, DG_OK, NULL,
+              &op_id, done, ctx);
 }

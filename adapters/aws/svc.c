@@ -180,8 +180,8 @@ svc_xml_int(const char *op, const struct awsxml_node *n, const char *path,
 }
 
 dg_rc
-svc_xml_count(const char *op, const struct awsxml_node *list,
-              const char *item, size_t max, size_t *n, struct dg_err *err)
+svc_xml_count(const char *op, const struct awsxml_node *list, const char *item,
+              size_t max, size_t *n, struct dg_err *err)
 {
     *n = 0;
     for (const struct awsxml_node *c = list ? awsxml_first(list, item) : NULL;
@@ -290,8 +290,8 @@ svc_json_time_ms(const char *op, const cJSON *obj, const char *key,
     if (!v || cJSON_IsNull(v))
         return DG_OK;
     /* Epoch seconds between 1970 and 9999. */
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-        v->valuedouble < 0 || v->valuedouble > 253402300799.0)
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
+        v->valuedouble > 253402300799.0)
         return svc_bad(err, op, "%s is not an epoch timestamp", key);
     *out = (int64_t)llround(v->valuedouble * 1000.0);
     return DG_OK;

@@ -56,23 +56,22 @@ void svc_strv_cleanup(struct svc_strv *s);
  * result is not NULL, finds "<op>Result" under it (REST-XML: pass NULL and
  * use *root). On DG_OK *root must be freed with awsxml_free. */
 dg_rc svc_xml_open(const char *op, const char *body, size_t len,
-                   struct awsxml_node **root,
-                   const struct awsxml_node **result, struct dg_err *err);
+                   struct awsxml_node **root, const struct awsxml_node **result,
+                   struct dg_err *err);
 /* Copies the text at path under n into *out (dg_malloc'ed). A missing
  * element leaves *out NULL, which is an error when required. Longer than
  * max: DG_EINVALID. */
-dg_rc svc_xml_str(const char *op, const struct awsxml_node *n,
-                  const char *path, size_t max, int required, char **out,
-                  struct dg_err *err);
+dg_rc svc_xml_str(const char *op, const struct awsxml_node *n, const char *path,
+                  size_t max, int required, char **out, struct dg_err *err);
 /* "true"/"false" at path into *out (1/0); missing: *out = dflt, an error
  * when required. */
 dg_rc svc_xml_bool(const char *op, const struct awsxml_node *n,
                    const char *path, int required, int dflt, int *out,
                    struct dg_err *err);
 /* Decimal integer at path; missing: *out = dflt. */
-dg_rc svc_xml_int(const char *op, const struct awsxml_node *n,
-                  const char *path, int required, long long dflt,
-                  long long *out, struct dg_err *err);
+dg_rc svc_xml_int(const char *op, const struct awsxml_node *n, const char *path,
+                  int required, long long dflt, long long *out,
+                  struct dg_err *err);
 /* Counts the same-named children of list, refusing more than max. */
 dg_rc svc_xml_count(const char *op, const struct awsxml_node *list,
                     const char *item, size_t max, size_t *n,
@@ -86,8 +85,8 @@ dg_rc svc_xml_strv(const char *op, const struct awsxml_node *list,
 
 /* Parses body (bounded, depth 64), requires an object. *root freed with
  * cJSON_Delete. */
-dg_rc svc_json_open(const char *op, const char *body, size_t len,
-                    cJSON **root, struct dg_err *err);
+dg_rc svc_json_open(const char *op, const char *body, size_t len, cJSON **root,
+                    struct dg_err *err);
 /* Copies the string member key of obj; a missing member leaves *out NULL
  * (an error when required); another type is always an error. */
 dg_rc svc_json_str(const char *op, const cJSON *obj, const char *key,
@@ -119,8 +118,8 @@ dg_rc svc_bad(struct dg_err *err, const char *op, const char *fmt, ...)
 /* aws_query_add for an integer. */
 dg_rc svc_query_int(struct dg_buf *b, const char *key, long long v);
 /* aws_query_add with a printf-formatted key ("Entries.member.%zu.Id"). */
-dg_rc svc_query_addk(struct dg_buf *b, const char *value, const char *fmt,
-                     ...) __attribute__((format(printf, 3, 4)));
+dg_rc svc_query_addk(struct dg_buf *b, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Serializes doc compactly (cJSON_PrintUnformatted) into out (replacing its
  * contents). Consumes doc. */
 dg_rc svc_json_emit(cJSON *doc, struct dg_buf *out, struct dg_err *err);

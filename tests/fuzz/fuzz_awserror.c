@@ -42,8 +42,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct http_header h[2] = {{"X-Amzn-Errortype", hv},
                                {"x-amzn-query-error", hv}};
     struct dg_err err;
-    dg_rc rc = aws_error_parse(proto, qc, status, h, nl ? 2 : 0, body,
-                               body_len, &err);
+    dg_rc rc =
+        aws_error_parse(proto, qc, status, h, nl ? 2 : 0, body, body_len, &err);
     if (rc != DG_EREMOTE || err.rc != DG_EREMOTE || !err.code[0] ||
         err.http_status != status ||
         memchr(err.code, '\0', sizeof(err.code)) == NULL ||

@@ -49,8 +49,7 @@ on_done(const struct aws_response *resp, dg_rc rc, const struct dg_err *err,
         r->status = resp->status;
         r->attempts = resp->attempts;
         snprintf(r->body, sizeof(r->body), "%s", resp->body);
-        snprintf(r->request_id, sizeof(r->request_id), "%s",
-                 resp->request_id);
+        snprintf(r->request_id, sizeof(r->request_id), "%s", resp->request_id);
     }
 }
 
@@ -86,8 +85,8 @@ static struct fixture F;
 static void
 make_client(const char *secret)
 {
-    struct aws_creds *cr = aws_creds_new(acu_env("AWSCORE_AK"), secret, NULL,
-                                         0, "static");
+    struct aws_creds *cr =
+        aws_creds_new(acu_env("AWSCORE_AK"), secret, NULL, 0, "static");
     F.prov = aws_creds_static_new(F.base, cr);
     aws_creds_unref(cr);
     F.env.aws = acu_env("AWSCORE_MOTO_URL");
@@ -193,10 +192,12 @@ START_TEST(ecs_ssm_json11)
     call(&r, &aws_svc_ssm, NULL, "PutParameter",
          "{\"Name\":\"/drgatetest/p\",\"Value\":\"v1\",\"Type\":\"String\"}");
     ASSERT_OK(&r);
-    call(&r, &aws_svc_ssm, NULL, "GetParameter", "{\"Name\":\"/drgatetest/p\"}");
+    call(&r, &aws_svc_ssm, NULL, "GetParameter",
+         "{\"Name\":\"/drgatetest/p\"}");
     ASSERT_OK(&r);
     ck_assert_ptr_nonnull(strstr(r.body, "\"v1\""));
-    call(&r, &aws_svc_ssm, NULL, "GetParameter", "{\"Name\":\"/drgatetest/nope\"}");
+    call(&r, &aws_svc_ssm, NULL, "GetParameter",
+         "{\"Name\":\"/drgatetest/nope\"}");
     ck_assert_int_eq(r.rc, DG_EREMOTE);
     ck_assert_str_eq(r.err.code, "ParameterNotFound");
 }
@@ -279,13 +280,12 @@ START_TEST(route53_rest_xml)
 {
     struct result r;
     memset(&r, 0, sizeof(r));
-    const char *xml =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-        "<CreateHostedZoneRequest "
-        "xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
-        "<Name>awscore.example.internal.</Name>"
-        "<CallerReference>awscore-1</CallerReference>"
-        "</CreateHostedZoneRequest>";
+    const char *xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                      "<CreateHostedZoneRequest "
+                      "xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
+                      "<Name>awscore.example.internal.</Name>"
+                      "<CallerReference>awscore-1</CallerReference>"
+                      "</CreateHostedZoneRequest>";
     struct aws_request req = {.svc = &aws_svc_route53,
                               .operation = "CreateHostedZone",
                               .method = "POST",
@@ -316,7 +316,7 @@ START_TEST(free_cancels)
     memset(r, 0, sizeof(r));
     struct aws_request req = {
         .svc = &aws_svc_sts, .operation = "GetCallerIdentity", .idempotent = 1};
-    aws_call(F.c, &req, on_done, &r[0]);               /* waiting: timer */
+    aws_call(F.c, &req, on_done, &r[0]); /* waiting: timer */
     aws_call(F.c, &req, on_done, &r[1]);
     event_base_loop(F.base, EVLOOP_ONCE | EVLOOP_NONBLOCK); /* creds */
     aws_call(F.c, &req, on_done, &r[2]);

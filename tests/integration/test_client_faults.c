@@ -169,8 +169,8 @@ proxy_log(char *acts, size_t actslen)
 {
     struct ctl c;
     proxy("GET", "/_fault/log", NULL, &c);
-    cJSON *doc = dg_json_parse(c.body, strlen(c.body), sizeof(c.body), 16,
-                               NULL);
+    cJSON *doc =
+        dg_json_parse(c.body, strlen(c.body), sizeof(c.body), 16, NULL);
     ck_assert_ptr_nonnull(doc);
     long long n = 0;
     ck_assert(dg_json_int(doc, "requests", &n));
@@ -275,8 +275,7 @@ START_TEST(unavailable_then_ok)
      * call that is not idempotent (the service said it did not act). */
     script("{\"rules\":[{\"action\":\"unavailable\",\"mode\":{\"first\":2}}]}");
     struct result r;
-    call(&r, &aws_svc_sqs, "CreateQueue", "{\"QueueName\":\"faults-q\"}", 0,
-         0);
+    call(&r, &aws_svc_sqs, "CreateQueue", "{\"QueueName\":\"faults-q\"}", 0, 0);
     ASSERT_OK(&r);
     ck_assert_int_eq(r.attempts, 3);
     char acts[512];

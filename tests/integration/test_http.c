@@ -272,8 +272,8 @@ START_TEST(refused_url)
     /* Non-loopback plain http: refused before any connection (a connect
      * attempt to 10.0.0.1 would end in "connect" or "timeout"). */
     static const char *const bad[] = {"http://10.0.0.1/", "ftp://127.0.0.1/",
-                                      "http://example.com/", "file:///etc/passwd",
-                                      "not a url"};
+                                      "http://example.com/",
+                                      "file:///etc/passwd", "not a url"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct result r;
         memset(&r, 0, sizeof(r));

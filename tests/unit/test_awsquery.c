@@ -262,9 +262,9 @@ START_TEST(error_parse)
 {
     const struct e_case *c = &e_cases[_i];
     struct dg_err err;
-    dg_rc rc = aws_error_parse(c->proto, c->query_compatible, c->status,
-                               c->headers, c->nheaders, c->body,
-                               strlen(c->body), &err);
+    dg_rc rc =
+        aws_error_parse(c->proto, c->query_compatible, c->status, c->headers,
+                        c->nheaders, c->body, strlen(c->body), &err);
     ck_assert_int_eq(rc, DG_EREMOTE);
     ck_assert_int_eq(err.rc, DG_EREMOTE);
     ck_assert_int_eq(err.http_status, c->status);

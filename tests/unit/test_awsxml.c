@@ -46,7 +46,8 @@ START_TEST(nested_and_lists)
     ck_assert_ptr_nonnull(list);
     const char *want[] = {"a", "b"};
     int n = 0;
-    for (const struct awsxml_node *c = awsxml_first(list, "GlobalClusterMember");
+    for (const struct awsxml_node *c =
+             awsxml_first(list, "GlobalClusterMember");
          c; c = awsxml_next(c)) {
         ck_assert_int_lt(n, 2);
         ck_assert_str_eq(awsxml_text(c, "Id"), want[n]);
@@ -130,8 +131,7 @@ END_TEST
 START_TEST(depth_bound)
 {
     char *xml = dg_malloc(AWSXML_MAX_DEPTH * 8 + 16);
-    for (int depth = AWSXML_MAX_DEPTH; depth <= AWSXML_MAX_DEPTH + 1;
-         depth++) {
+    for (int depth = AWSXML_MAX_DEPTH; depth <= AWSXML_MAX_DEPTH + 1; depth++) {
         size_t n = 0;
         for (int i = 0; i < depth; i++)
             n += (size_t)sprintf(xml + n, "<a>");

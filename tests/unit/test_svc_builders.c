@@ -98,8 +98,7 @@ same(const char *name, const struct dg_buf *b)
         dg_free(got);
     } else {
         ck_assert_msg(strcmp(e->body, dg_buf_str(b)) == 0,
-                      "%s:\n got  %s\n want %s", name, dg_buf_str(b),
-                      e->body);
+                      "%s:\n got  %s\n want %s", name, dg_buf_str(b), e->body);
     }
 }
 
@@ -150,8 +149,8 @@ START_TEST(sqs_requests)
     ck_assert_int_eq(sqs_build_get_queue_attributes(Q, NULL, 0, &b, &err),
                      DG_OK);
     same("sqs-get-queue-attributes", &b);
-    ck_assert_int_eq(
-        sqs_build_send(Q, "h\xc3\xa9llo \"drgate\"\n", &b, &err), DG_OK);
+    ck_assert_int_eq(sqs_build_send(Q, "h\xc3\xa9llo \"drgate\"\n", &b, &err),
+                     DG_OK);
     same("sqs-send", &b);
 }
 END_TEST
@@ -186,7 +185,11 @@ START_TEST(sns_requests)
                                {"severity", "String", "high"}};
     struct sns_publish_params p = {
         "arn:aws:sns:us-west-2:123456789012:drgate-events",
-        "{\"a\": 1} & ~x", "drgate plan", 1, attrs, 2};
+        "{\"a\": 1} & ~x",
+        "drgate plan",
+        1,
+        attrs,
+        2};
     ck_assert_int_eq(sns_build_publish(&p, &b, &err), DG_OK);
     same("sns-publish", &b);
     ck_assert_int_eq(
@@ -208,25 +211,29 @@ END_TEST
 START_TEST(rds_requests)
 {
     static const char *const sgs[] = {"sg-1", "sg-2"};
-    struct rds_create_cluster_params cp = {
-        .cluster_id = "orders-east-2",
-        .engine = "aurora-postgresql",
-        .engine_version = "15.4",
-        .global_cluster_id = "orders-global",
-        .db_subnet_group = "orders-db-subnets",
-        .vpc_security_group_ids = sgs,
-        .nvpc_security_group_ids = 2,
-        .kms_key_id = "alias/aws/rds",
-        .port = 5432,
-        .backup_retention = 7,
-        .storage_encrypted = 1,
-        .deletion_protection = 0,
-        .iam_auth = -1,
-        .copy_tags_to_snapshot = -1};
+    struct rds_create_cluster_params cp = {.cluster_id = "orders-east-2",
+                                           .engine = "aurora-postgresql",
+                                           .engine_version = "15.4",
+                                           .global_cluster_id = "orders-global",
+                                           .db_subnet_group =
+                                               "orders-db-subnets",
+                                           .vpc_security_group_ids = sgs,
+                                           .nvpc_security_group_ids = 2,
+                                           .kms_key_id = "alias/aws/rds",
+                                           .port = 5432,
+                                           .backup_retention = 7,
+                                           .storage_encrypted = 1,
+                                           .deletion_protection = 0,
+                                           .iam_auth = -1,
+                                           .copy_tags_to_snapshot = -1};
     struct rds_create_instance_params ip = {
-        "orders-east-2-instance-1", "orders-east-2", "db.r6g.large",
-        "aurora-postgresql", 60,
-        "arn:aws:iam::123456789012:role/rds-monitoring-role", -1};
+        "orders-east-2-instance-1",
+        "orders-east-2",
+        "db.r6g.large",
+        "aurora-postgresql",
+        60,
+        "arn:aws:iam::123456789012:role/rds-monitoring-role",
+        -1};
     ck_assert_int_eq(
         rds_build_describe_global_clusters("orders-global", NULL, &b, &err),
         DG_OK);
@@ -258,18 +265,18 @@ START_TEST(rds_requests)
     same("rds-create-db-cluster", &b);
     ck_assert_int_eq(rds_build_create_db_instance(&ip, &b, &err), DG_OK);
     same("rds-create-db-instance", &b);
-    ck_assert_int_eq(rds_build_promote_read_replica("orders-reporting-replica",
-                                                    7, &b, &err),
-                     DG_OK);
+    ck_assert_int_eq(
+        rds_build_promote_read_replica("orders-reporting-replica", 7, &b, &err),
+        DG_OK);
     same("rds-promote-read-replica", &b);
     ck_assert_int_eq(
         rds_build_promote_read_replica_db_cluster("orders-west", &b, &err),
         DG_OK);
     same("rds-promote-read-replica-db-cluster", &b);
     /* refusals */
-    ck_assert_int_eq(rds_build_failover_global_cluster("g", "t", 1, 1, &b,
-                                                       &err),
-                     DG_EINVALID);
+    ck_assert_int_eq(
+        rds_build_failover_global_cluster("g", "t", 1, 1, &b, &err),
+        DG_EINVALID);
     ck_assert_int_eq(rds_build_switchover_global_cluster("g", "", &b, &err),
                      DG_EINVALID);
     cp.engine = NULL;
@@ -285,10 +292,10 @@ START_TEST(elasticache_requests)
                          "ldgnf-orders-cache", NULL, &b, &err),
                      DG_OK);
     same("elasticache-describe-global-replication-groups", &b);
-    ck_assert_int_eq(elasticache_build_failover_global_replication_group(
-                         "ldgnf-orders-cache", "us-west-2",
-                         "orders-cache-west", &b, &err),
-                     DG_OK);
+    ck_assert_int_eq(
+        elasticache_build_failover_global_replication_group(
+            "ldgnf-orders-cache", "us-west-2", "orders-cache-west", &b, &err),
+        DG_OK);
     same("elasticache-failover-global-replication-group", &b);
     ck_assert_int_eq(elasticache_build_describe_replication_groups(
                          "orders-cache-west", NULL, &b, &err),
@@ -312,9 +319,8 @@ START_TEST(route53_requests)
                      DG_OK);
     ck_assert_str_eq(h.method, "POST");
     same_http("route53-upsert", &h, &b);
-    ck_assert_int_eq(route53_build_get_change("/change/C2682N5HXP0BZ4", &h,
-                                              &err),
-                     DG_OK);
+    ck_assert_int_eq(
+        route53_build_get_change("/change/C2682N5HXP0BZ4", &h, &err), DG_OK);
     same_http("route53-get-change", &h, NULL);
     ck_assert_int_eq(route53_build_get_change("C2682N5HXP0BZ4", &h, &err),
                      DG_OK);

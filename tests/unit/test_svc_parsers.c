@@ -286,15 +286,13 @@ START_TEST(rds_single_replies)
 
     load("rds-create-db-cluster.xml");
     ck_assert_int_eq(
-        rds_parse_cluster_reply("CreateDBCluster", body, len, &c, &err),
-        DG_OK);
+        rds_parse_cluster_reply("CreateDBCluster", body, len, &c, &err), DG_OK);
     ck_assert_str_eq(c.id, "capture-c1");
     ck_assert_str_eq(c.status, "creating");
     rds_cluster_cleanup(&c);
     load("rds-create-db-cluster-replica.xml");
     ck_assert_int_eq(
-        rds_parse_cluster_reply("CreateDBCluster", body, len, &c, &err),
-        DG_OK);
+        rds_parse_cluster_reply("CreateDBCluster", body, len, &c, &err), DG_OK);
     ck_assert_str_eq(c.replication_source, WEST);
     rds_cluster_cleanup(&c);
     load("rds-promote-read-replica-db-cluster.xml");
@@ -387,9 +385,9 @@ START_TEST(rds_bounds)
                           "</GlobalClusterMember>");
     dg_buf_addstr(&b, "</GlobalClusters></DescribeGlobalClustersResult>"
                       "</DescribeGlobalClustersResponse>");
-    ck_assert_int_eq(rds_parse_describe_global_clusters(b.data, b.len, &l,
-                                                        &err),
-                     DG_EINVALID);
+    ck_assert_int_eq(
+        rds_parse_describe_global_clusters(b.data, b.len, &l, &err),
+        DG_EINVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "more than 1000"));
     /* an over-long identifier */
     dg_buf_reset(&b);
@@ -401,9 +399,9 @@ START_TEST(rds_bounds)
     dg_buf_addstr(&b, "</GlobalClusterIdentifier></GlobalClusterMember>"
                       "</GlobalClusters></DescribeGlobalClustersResult>"
                       "</DescribeGlobalClustersResponse>");
-    ck_assert_int_eq(rds_parse_describe_global_clusters(b.data, b.len, &l,
-                                                        &err),
-                     DG_EINVALID);
+    ck_assert_int_eq(
+        rds_parse_describe_global_clusters(b.data, b.len, &l, &err),
+        DG_EINVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "longer than"));
     dg_buf_cleanup(&b);
 }
@@ -466,9 +464,9 @@ START_TEST(route53_replies)
     struct route53_rrsets l;
     struct route53_zone z;
     load("route53-change-resource-record-sets.xml");
-    ck_assert_int_eq(route53_parse_change("ChangeResourceRecordSets", body,
-                                          len, &c, &err),
-                     DG_OK);
+    ck_assert_int_eq(
+        route53_parse_change("ChangeResourceRecordSets", body, len, &c, &err),
+        DG_OK);
     ck_assert_str_eq(c.id, "C2682N5HXP0BZ4"); /* "/change/" stripped */
     ck_assert_str_eq(c.status, "INSYNC");
     route53_change_cleanup(&c);
@@ -488,12 +486,11 @@ START_TEST(route53_replies)
     ck_assert(!l.truncated);
     ck_assert_ptr_nonnull(
         route53_rrsets_find(&l, "DB.orders.example.internal", "CNAME"));
-    ck_assert_ptr_null(route53_rrsets_find(&l, "db.orders.example.internal.",
-                                           "A"));
+    ck_assert_ptr_null(
+        route53_rrsets_find(&l, "db.orders.example.internal.", "A"));
     route53_rrsets_cleanup(&l);
     load("route53-get-hosted-zone.xml");
-    ck_assert_int_eq(route53_parse_get_hosted_zone(body, len, &z, &err),
-                     DG_OK);
+    ck_assert_int_eq(route53_parse_get_hosted_zone(body, len, &z, &err), DG_OK);
     ck_assert_str_eq(z.id, "0Y9DKZCWY6IEDB1JWFDMUX");
     ck_assert_str_eq(z.name, "orders.example.internal.");
     ck_assert_int_eq(z.record_count, 3);
@@ -541,8 +538,7 @@ START_TEST(ecs_replies)
     ck_assert_int_eq(ecs_parse_describe_services(bad, strlen(bad), &s, &err),
                      DG_EINVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "createdAt"));
-    ck_assert_int_eq(ecs_parse_update_service("{}", 2, &s, &err),
-                     DG_EINVALID);
+    ck_assert_int_eq(ecs_parse_update_service("{}", 2, &s, &err), DG_EINVALID);
 }
 END_TEST
 
@@ -553,9 +549,9 @@ START_TEST(cfn_ssm_sts_replies)
     struct sts_identity id;
     load("cfn-list-exports.xml");
     ck_assert_int_eq(cfn_parse_list_exports(body, len, &e, &err), DG_OK);
-    ck_assert_str_eq(svc_map_get(&e.exports,
-                                 "dr-globaldb-cluster-global-identifier"),
-                     "orders-global");
+    ck_assert_str_eq(
+        svc_map_get(&e.exports, "dr-globaldb-cluster-global-identifier"),
+        "orders-global");
     ck_assert_ptr_null(e.next_token);
     size_t n = e.exports.n;
     ck_assert_uint_gt(n, 20);
