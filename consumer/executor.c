@@ -30,9 +30,10 @@
  *
  * Ownership: the executor owns copies of plan bodies and every step. When
  * executor_free runs while an action call is in flight, that step is
- * detached and frees itself when the call completes. A store failure
- * stalls the plan in memory (logged; its timers stop) rather than acting
- * on state that was not recorded; a restart resumes it.
+ * detached and frees itself when the call completes. A store failure, or
+ * an action call cancelled at shutdown (DG_ECANCELLED), stalls the plan in
+ * memory (logged; its timers stop) rather than acting on state that was
+ * not recorded; a restart resumes it.
  */
 #include "executor.h"
 
@@ -466,6 +467,11 @@ on_mutated(cJSON *memo, dg_rc rc, const struct dg_err *err, void *ctx)
         cJSON_Delete(memo);
         return;
     }
+    if (rc == DG_ECANCELLED) { /* shutting down: the record stays 'intent' */
+        cJSON_Delete(memo);
+        plan_stall(st->plan, err);
+        return;
+    }
     if (step_final(st)) { /* the deadline passed meanwhile */
         cJSON_Delete(memo);
         return;
@@ -564,6 +570,11 @@ on_observed(cJSON *obs, dg_rc rc, const struct dg_err *err, void *ctx)
     struct executor *e = st->ex;
     if (e->dead || st->plan->stalled || step_final(st)) {
         cJSON_Delete(obs);
+        return;
+    }
+    if (rc == DG_ECANCELLED) { /* shutting down: resume after restart */
+        cJSON_Delete(obs);
+        plan_stall(st->plan, err);
         return;
     }
     if (rc != DG_OK || !obs) {
@@ -731,11 +742,13 @@ xplan_free(struct xplan *p)
 static void
 plan_stall(struct xplan *p, const struct dg_err *err)
 {
+    if (p->stalled)
+        return;
     p->stalled = 1;
     for (size_t i = 0; i < p->nsteps; i++)
         step_stop_timers(p->steps[i]);
-    log_kv(DG_LOG_ERROR,
-           "plan stalled: the store refused a write; it "
+    log_kv(err && err->rc == DG_ECANCELLED ? DG_LOG_INFO : DG_LOG_ERROR,
+           "plan stalled (store write refused or call cancelled); it "
            "resumes after a restart",
            "plan_id", p->plan_id, "error", err ? err->msg : "", NULL);
 }

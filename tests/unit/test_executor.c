@@ -824,6 +824,34 @@ START_TEST(crash_with_failed_step_resumes_to_failure)
 }
 END_TEST
 
+START_TEST(cancelled_call_stalls_and_resumes)
+{
+    /* shutdown cancels the call: nothing is recorded as failed */
+    add_script((struct script){.step = "1.1",
+                               .duration_ms = 2000,
+                               .rc = {DG_ECANCELLED},
+                               .code = {"cancelled"}});
+    struct executor *e = start("1.1", 600);
+    run_until_quiet(3600000);
+    ck_assert_int_eq(plan_ok, -1);
+    ck_assert(!has_event("step.failed 1.1"));
+    assert_step("1.1", "running/intent/1");
+    executor_free(e);
+    drain_loop();
+    for (size_t i = 0; i < ntimers; i++)
+        timers[i].live = 0;
+    struct dg_err err;
+    int n = 0;
+    e = new_executor();
+    ck_assert_int_eq(executor_resume(e, &n, &err), DG_OK);
+    ck_assert_int_eq(n, 1);
+    run_until_quiet(3600000);
+    ck_assert_int_eq(plan_ok, 1);
+    ck_assert_int_eq(W.mutates[0], 2);
+    executor_free(e);
+}
+END_TEST
+
 /* --- resolve_plan_payload on a scripted resolver --- */
 
 struct rq {
@@ -998,6 +1026,7 @@ suite(void)
     tcase_add_loop_test(tc, crash_then_resume, 0,
                         (int)(sizeof(crash_cases) / sizeof(crash_cases[0])));
     tcase_add_test(tc, crash_with_failed_step_resumes_to_failure);
+    tcase_add_test(tc, cancelled_call_stalls_and_resumes);
     tcase_add_test(tc, resolve_references);
     tcase_add_test(tc, resolve_refusals);
     suite_add_tcase(s, tc);
