@@ -46,7 +46,9 @@ struct action_step {
  * call's error. Called exactly once, never from inside observe. */
 typedef void (*action_observe_fn)(cJSON *observation, dg_rc rc,
                                   const struct dg_err *err, void *ctx);
-/* memo: owned by the receiver (may be NULL on success too). rc DG_OK when
+/* memo: owned by the receiver (may be NULL on success too); a number
+ * "expect_ms" in it says when the effect should be visible (the first
+ * poll comes no later than that, at least 250 ms). rc DG_OK when
  * AWS accepted the call; DG_EREMOTE with err->code for an AWS refusal;
  * DG_ETRANSIENT (err->code "unknown_outcome" or not) when it is unknown
  * whether the call took effect. Exactly once, never from inside mutate. */
@@ -60,14 +62,13 @@ struct action_ops {
                     action_observe_fn done, void *ctx);
     /* Pure. DG_OK when the mutating call may go ahead on this observation;
      * else DG_EINVALID and why (a sentence for people). */
-    dg_rc (*precheck)(const struct action_step *st, const cJSON *obs,
-                      char *why, size_t whylen);
+    dg_rc (*precheck)(const struct action_step *st, const cJSON *obs, char *why,
+                      size_t whylen);
     /* Pure: the completion predicate on observed state. why says what was
      * seen; *hint_ms (may be left 0) is when a change is expected, so the
      * executor can poll sooner than its back-off. */
-    enum action_assess (*assess)(const struct action_step *st,
-                                 const cJSON *obs, char *why, size_t whylen,
-                                 int64_t *hint_ms);
+    enum action_assess (*assess)(const struct action_step *st, const cJSON *obs,
+                                 char *why, size_t whylen, int64_t *hint_ms);
     /* The mutating call(s), in the region AWS documents for them. NULL for
      * read-only types (then NOT_STARTED means the check failed). obs is
      * the fresh observation (borrowed for the call). */

@@ -30,9 +30,10 @@
  *
  * Ownership: the executor owns copies of plan bodies and every step. When
  * executor_free runs while an action call is in flight, that step is
- * detached and frees itself when the call completes. A store failure
- * stalls the plan in memory (logged; its timers stop) rather than acting
- * on state that was not recorded; a restart resumes it.
+ * detached and frees itself when the call completes. A store failure, or
+ * an action call cancelled at shutdown (DG_ECANCELLED), stalls the plan in
+ * memory (logged; its timers stop) rather than acting on state that was
+ * not recorded; a restart resumes it.
  */
 #include "executor.h"
 
@@ -111,8 +112,7 @@ struct executor {
 };
 
 /* snprintf through a va_list: messages are cut at n on purpose. */
-static void
-fmtw(char *dst, size_t n, const char *fmt, ...)
+static void fmtw(char *dst, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -240,8 +240,7 @@ step_detail(const struct xstep *st)
     if (st->memo)
         cJSON_AddItemToObject(d, "memo", cJSON_Duplicate(st->memo, 1));
     if (st->baseline)
-        cJSON_AddItemToObject(d, "baseline",
-                              cJSON_Duplicate(st->baseline, 1));
+        cJSON_AddItemToObject(d, "baseline", cJSON_Duplicate(st->baseline, 1));
     return d;
 }
 
@@ -368,9 +367,8 @@ step_stop_timers(struct xstep *st)
     timer_cancel(st->ex, &st->deadline_timer);
 }
 
-static void
-step_finish(struct xstep *st, enum sstate state, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void step_finish(struct xstep *st, enum sstate state, const char *fmt,
+                        ...) __attribute__((format(printf, 3, 4)));
 
 static void
 step_finish(struct xstep *st, enum sstate state, const char *fmt, ...)
@@ -397,7 +395,7 @@ step_finish(struct xstep *st, enum sstate state, const char *fmt, ...)
     if (state == S_FAILED && !st->plan->failed) {
         st->plan->failed = 1;
         fmtw(st->plan->fail_reason, sizeof(st->plan->fail_reason),
-                 "step %s (%s) failed: %s", st->id, st->type, st->reason);
+             "step %s (%s) failed: %s", st->id, st->type, st->reason);
     }
     if (step_commit(st,
                     state == S_FAILED ? "drgate.step.failed"
@@ -423,9 +421,9 @@ static void
 step_schedule(struct xstep *st, int64_t hint_ms)
 {
     struct executor *e = st->ex;
-    int64_t d = executor_poll_delay(e->o.poll_first_ms, e->o.poll_max_ms,
-                                    e->o.poll_factor, st->npolls++, rand32(e),
-                                    hint_ms);
+    int64_t d =
+        executor_poll_delay(e->o.poll_first_ms, e->o.poll_max_ms,
+                            e->o.poll_factor, st->npolls++, rand32(e), hint_ms);
     if (e->o.hooks.polled)
         e->o.hooks.polled(st->plan->plan_id, st->id, d, e->o.hooks.ctx);
     timer_cancel(e, &st->poll_timer);
@@ -469,6 +467,11 @@ on_mutated(cJSON *memo, dg_rc rc, const struct dg_err *err, void *ctx)
         cJSON_Delete(memo);
         return;
     }
+    if (rc == DG_ECANCELLED) { /* shutting down: the record stays 'intent' */
+        cJSON_Delete(memo);
+        plan_stall(st->plan, err);
+        return;
+    }
     if (step_final(st)) { /* the deadline passed meanwhile */
         cJSON_Delete(memo);
         return;
@@ -486,12 +489,16 @@ on_mutated(cJSON *memo, dg_rc rc, const struct dg_err *err, void *ctx)
             fmtw(st->reason, sizeof(st->reason), "call accepted");
         else
             fmtw(st->reason, sizeof(st->reason),
-                     "outcome of the call unknown (%s: %s); watching",
-                     err && err->code[0] ? err->code : dg_rc_name(rc),
-                     err ? err->msg : "");
+                 "outcome of the call unknown (%s: %s); watching",
+                 err && err->code[0] ? err->code : dg_rc_name(rc),
+                 err ? err->msg : "");
         if (step_commit(st, NULL, NULL) != 0)
             return;
-        step_schedule(st, 0);
+        /* The action may say when the effect should be visible. */
+        long long expect = 0;
+        if (rc == DG_OK && dg_json_int(st->memo, "expect_ms", &expect))
+            expect = expect < 1 ? 1 : expect;
+        step_schedule(st, (int64_t)expect);
         return;
     }
     cJSON_Delete(memo);
@@ -540,7 +547,7 @@ step_mutate(struct xstep *st)
     st->baseline = st->observed ? cJSON_Duplicate(st->observed, 1) : NULL;
     st->state = S_RUNNING;
     fmtw(st->reason, sizeof(st->reason), "mutating call %d issued",
-             st->attempts);
+         st->attempts);
     if (step_commit(st, NULL, NULL) != 0)
         return;
     if (crash_here(e, "after_intent", st))
@@ -565,12 +572,17 @@ on_observed(cJSON *obs, dg_rc rc, const struct dg_err *err, void *ctx)
         cJSON_Delete(obs);
         return;
     }
+    if (rc == DG_ECANCELLED) { /* shutting down: resume after restart */
+        cJSON_Delete(obs);
+        plan_stall(st->plan, err);
+        return;
+    }
     if (rc != DG_OK || !obs) {
         cJSON_Delete(obs);
         st->observe_fails++;
         fmtw(st->reason, sizeof(st->reason), "observe failed: %s: %s",
-                 err && err->code[0] ? err->code : dg_rc_name(rc),
-                 err ? err->msg : "");
+             err && err->code[0] ? err->code : dg_rc_name(rc),
+             err ? err->msg : "");
         if ((st->phase == PH_INITIAL && st->mutation == M_NONE &&
              (rc == DG_EINVALID || rc == DG_EREMOTE)) ||
             st->observe_fails >= e->o.max_observe_fail) {
@@ -587,8 +599,7 @@ on_observed(cJSON *obs, dg_rc rc, const struct dg_err *err, void *ctx)
     step_view(st, &v);
     char why[WHY_LEN] = "";
     int64_t hint = 0;
-    enum action_assess a =
-        st->ops->assess(&v, obs, why, sizeof(why), &hint);
+    enum action_assess a = st->ops->assess(&v, obs, why, sizeof(why), &hint);
     fmtw(st->reason, sizeof(st->reason), "%s", why);
     if (a == ACTION_GOAL_HOLDS) {
         if (st->mutation == M_NONE || st->phase == PH_AFTER_ERROR)
@@ -607,9 +618,9 @@ on_observed(cJSON *obs, dg_rc rc, const struct dg_err *err, void *ctx)
             st->sent_ms = wall_now(e);
             st->state = S_WAITING;
             fmtw(st->reason, sizeof(st->reason),
-                     "AWS answered %s, and the observed state shows the "
-                     "operation under way: %s",
-                     me->code, why);
+                 "AWS answered %s, and the observed state shows the "
+                 "operation under way: %s",
+                 me->code, why);
             if (step_commit(st, NULL, NULL) == 0)
                 step_schedule(st, hint);
             return;
@@ -731,20 +742,24 @@ xplan_free(struct xplan *p)
 static void
 plan_stall(struct xplan *p, const struct dg_err *err)
 {
+    if (p->stalled)
+        return;
     p->stalled = 1;
     for (size_t i = 0; i < p->nsteps; i++)
         step_stop_timers(p->steps[i]);
-    log_kv(DG_LOG_ERROR, "plan stalled: the store refused a write; it "
-           "resumes after a restart", "plan_id", p->plan_id, "error",
-           err ? err->msg : "", NULL);
+    log_kv(err && err->rc == DG_ECANCELLED ? DG_LOG_INFO : DG_LOG_ERROR,
+           "plan stalled (store write refused or call cancelled); it "
+           "resumes after a restart",
+           "plan_id", p->plan_id, "error", err ? err->msg : "", NULL);
 }
 
 static int
 is_data_tier(const char *type)
 {
     static const char *const t[] = {
-        "PlannedFailoverAurora", "SwitchoverAurora", "ManagedFailoverAurora",
-        "UnPlannedFailoverAurora", "PromoteRDSReadReplica", NULL};
+        "PlannedFailoverAurora", "SwitchoverAurora",
+        "ManagedFailoverAurora", "UnPlannedFailoverAurora",
+        "PromoteRDSReadReplica", NULL};
     for (size_t i = 0; t[i]; i++)
         if (strcmp(t[i], type) == 0)
             return 1;
@@ -776,14 +791,14 @@ plan_report(const struct xplan *p, int64_t now)
         cJSON_AddStringToObject(s, "step", st->id);
         cJSON_AddStringToObject(s, "type", st->type);
         cJSON_AddStringToObject(s, "name", st->name);
-        cJSON_AddStringToObject(s, "state", st->state == S_PENDING
-                                                ? "not_started"
-                                                : sstate_name[st->state]);
+        cJSON_AddStringToObject(
+            s, "state",
+            st->state == S_PENDING ? "not_started" : sstate_name[st->state]);
         cJSON_AddBoolToObject(s, "already_satisfied", st->already_satisfied);
         cJSON_AddNumberToObject(s, "mutating_calls", st->attempts);
         if (st->started_ms && st->finished_ms)
-            cJSON_AddNumberToObject(
-                s, "duration_ms", (double)(st->finished_ms - st->started_ms));
+            cJSON_AddNumberToObject(s, "duration_ms",
+                                    (double)(st->finished_ms - st->started_ms));
         if (st->reason[0])
             cJSON_AddStringToObject(s, "detail", st->reason);
         cJSON_AddItemToArray(steps, s);
@@ -847,11 +862,10 @@ plan_finish(struct xplan *p)
     const char *state = p->failed ? "failed" : "succeeded";
     dg_rc rc = store_begin(e->o.store, &err);
     if (rc == DG_OK)
-        rc = store_exec_set_state(e->o.store, p->plan_id, state, now, now,
-                                  &err);
+        rc =
+            store_exec_set_state(e->o.store, p->plan_id, state, now, now, &err);
     if (rc == DG_OK)
-        rc = emit(e,
-                  p->failed ? "drgate.plan.failed" : "drgate.plan.succeeded",
+        rc = emit(e, p->failed ? "drgate.plan.failed" : "drgate.plan.succeeded",
                   report, &err);
     if (rc == DG_OK)
         rc = store_commit(e->o.store, &err);
@@ -864,8 +878,8 @@ plan_finish(struct xplan *p)
     }
     p->finished = 1;
     log_kv(p->failed ? DG_LOG_WARN : DG_LOG_INFO,
-           p->failed ? "plan failed" : "plan succeeded", "plan_id",
-           p->plan_id, NULL);
+           p->failed ? "plan failed" : "plan succeeded", "plan_id", p->plan_id,
+           NULL);
     if (e->o.hooks.plan_done)
         e->o.hooks.plan_done(p->plan_id, !p->failed, report, e->o.hooks.ctx);
     cJSON_Delete(report);
@@ -937,8 +951,7 @@ xplan_build(struct executor *e, const char *plan_id, const cJSON *body,
         if (!steps || !steps->child) {
             xplan_free(p);
             return dg_err_setc(err, DG_EINVALID, "no_steps",
-                               "plan %s: layer %lld has no steps", plan_id,
-                               no);
+                               "plan %s: layer %lld has no steps", plan_id, no);
         }
         for (const cJSON *s = steps->child; s; s = s->next) {
             const char *type = dg_json_str(s, "type");
@@ -964,8 +977,8 @@ xplan_build(struct executor *e, const char *plan_id, const cJSON *body,
             const char *region = dg_json_str(s, "region");
             st->region = dg_strdup(region ? region : "global");
             const cJSON *params = dg_json_obj(s, "parameters");
-            st->params = params ? cJSON_Duplicate(params, 1)
-                                : cJSON_CreateObject();
+            st->params =
+                params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
             st->ops = ops;
             long long t = 0;
             if (!dg_json_int(s, "timeout_seconds", &t) || t <= 0) {
@@ -973,7 +986,8 @@ xplan_build(struct executor *e, const char *plan_id, const cJSON *body,
                 t = rt ? rt->timeout_seconds : 900;
             }
             st->timeout_ms = t * 1000;
-            p->steps = dg_realloc(p->steps, (p->nsteps + 1) * sizeof(*p->steps));
+            p->steps =
+                dg_realloc(p->steps, (p->nsteps + 1) * sizeof(*p->steps));
             p->steps[p->nsteps++] = st;
         }
     }
@@ -1130,8 +1144,8 @@ restore_step(const struct store_step_rec *r, void *ctx)
         cJSON *d = parse_text(r->detail);
         const char *reason = dg_json_str(d, "reason");
         fmtw(st->reason, sizeof(st->reason), "%s", reason ? reason : "");
-        st->already_satisfied =
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "already_satisfied"));
+        st->already_satisfied = cJSON_IsTrue(
+            cJSON_GetObjectItemCaseSensitive(d, "already_satisfied"));
         long long v = 0;
         if (dg_json_int(d, "sent_ms", &v))
             st->sent_ms = v;
@@ -1149,7 +1163,7 @@ restore_step(const struct store_step_rec *r, void *ctx)
         if (st->state == S_FAILED && !p->failed) {
             p->failed = 1;
             fmtw(p->fail_reason, sizeof(p->fail_reason),
-                     "step %s (%s) failed: %s", st->id, st->type, st->reason);
+                 "step %s (%s) failed: %s", st->id, st->type, st->reason);
         }
         return 0;
     }

@@ -39,8 +39,7 @@ struct executor_clock {
  * timers on the base). add returns a handle; fire calls cb once unless
  * cancelled first. */
 struct executor_timers {
-    void *(*add)(int64_t delay_ms, void (*cb)(void *arg), void *arg,
-                 void *ctx);
+    void *(*add)(int64_t delay_ms, void (*cb)(void *arg), void *arg, void *ctx);
     void (*cancel)(void *handle, void *ctx);
     void *ctx;
 };
@@ -62,8 +61,8 @@ struct executor_hooks {
     /* Test hook: called at named points ("after_intent", "after_call",
      * "mid_wait"); returning nonzero makes the executor stop dead there,
      * writing nothing more (a simulated crash). NULL in production. */
-    int (*checkpoint)(const char *point, const char *plan_id,
-                      const char *step, void *ctx);
+    int (*checkpoint)(const char *point, const char *plan_id, const char *step,
+                      void *ctx);
     void *ctx;
 };
 
@@ -80,8 +79,8 @@ struct executor_opts {
     /* After a mutating call was accepted but its effect is not visible,
      * how long to wait before issuing it again. Default 30000. */
     int64_t sent_grace_ms;
-    int max_issues;        /* mutating calls per step at most; default 3 */
-    int max_observe_fail;  /* consecutive failed observations; default 8 */
+    int max_issues;       /* mutating calls per step at most; default 3 */
+    int max_observe_fail; /* consecutive failed observations; default 8 */
 };
 
 /* Timestamps for the recovery figures of the plan's final event (0:
@@ -102,9 +101,8 @@ void executor_free(struct executor *e);
  * Refuses (DG_EINVALID) a plan with an unknown step type or no steps, and
  * one that already has an execution. The first store transaction commits
  * before this returns; everything else happens on the loop. */
-dg_rc executor_start(struct executor *e, const char *plan_id,
-                     const cJSON *body, const struct executor_times *times,
-                     struct dg_err *err);
+dg_rc executor_start(struct executor *e, const char *plan_id, const cJSON *body,
+                     const struct executor_times *times, struct dg_err *err);
 
 /* After a restart: resumes every execution in state "executing" from its
  * step records (re-observing first wherever a mutation was recorded).

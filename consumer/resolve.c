@@ -39,7 +39,7 @@ struct lookup {
     struct job *job;
     int kind;
     char *region;
-    char *name;   /* ssm only */
+    char *name;     /* ssm only */
     cJSON *exports; /* import: name -> value */
     char *value;    /* ssm */
     int secure;
@@ -103,9 +103,8 @@ subst(const char *s, const struct resolve_regions *rg)
             len = sizeof(name) - 1;
         memcpy(name, st + 2, len);
         name[len] = '\0';
-        const char *v = strcmp(name, "primary_region") == 0 ? rg->primary
-                        : strcmp(name, "secondary_region") == 0
-                            ? rg->secondary
+        const char *v = strcmp(name, "primary_region") == 0     ? rg->primary
+                        : strcmp(name, "secondary_region") == 0 ? rg->secondary
                         : rg->lookup ? rg->lookup(name, rg->lookup_ctx)
                                      : NULL;
         if (!v) {
@@ -171,8 +170,8 @@ add_ref(struct job *j, cJSON *item, const char *region, const char *ptr)
     if (!kind)
         return;
     if (j->nrefs >= RESOLVE_MAX_REFS) {
-        (void)dg_buf_printf(&j->problems, "%s: more than %d references\n",
-                            ptr, RESOLVE_MAX_REFS);
+        (void)dg_buf_printf(&j->problems, "%s: more than %d references\n", ptr,
+                            RESOLVE_MAX_REFS);
         return;
     }
     j->refs = dg_realloc(j->refs, (j->nrefs + 1) * sizeof(*j->refs));
@@ -258,8 +257,7 @@ finish(struct job *j)
         const char *value = NULL;
         if (l->rc != DG_OK) {
             (void)dg_buf_printf(&j->problems, "%s: %s%s%s: %s in %s (%s)\n",
-                                r->ptr, what, r->kind == 1 ? " " : "",
-                                r->name,
+                                r->ptr, what, r->kind == 1 ? " " : "", r->name,
                                 l->err.code[0] ? l->err.code : "failed",
                                 r->region, l->err.msg);
             continue;
@@ -283,8 +281,7 @@ finish(struct job *j)
             value = l->value;
         }
         if (!cJSON_SetValuestring(r->item, value ? value : ""))
-            (void)dg_buf_printf(&j->problems, "%s: cannot set value\n",
-                                r->ptr);
+            (void)dg_buf_printf(&j->problems, "%s: cannot set value\n", r->ptr);
     }
     struct dg_err err;
     dg_err_clear(&err);
@@ -351,8 +348,7 @@ on_nothing(evutil_socket_t fd, short what, void *arg)
 void
 resolve_plan_payload(struct event_base *base, const cJSON *payload,
                      const struct resolve_regions *regions,
-                     const struct resolver *r, resolve_done_fn done,
-                     void *ctx)
+                     const struct resolver *r, resolve_done_fn done, void *ctx)
 {
     struct job *j = dg_calloc(1, sizeof(*j));
     j->base = base;

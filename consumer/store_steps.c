@@ -16,8 +16,7 @@
 #include "store_internal.h"
 
 static dg_rc
-prepare(struct store *s, const char *sql, sqlite3_stmt **st,
-        struct dg_err *err)
+prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct dg_err *err)
 {
     int rc = sqlite3_prepare_v3(store_sqlite(s), sql, -1,
                                 SQLITE_PREPARE_PERSISTENT, st, NULL);
@@ -108,8 +107,8 @@ store_exec_set_state(struct store *s, const char *plan_id, const char *state,
 
 dg_rc
 store_exec_list(struct store *s, const char *state,
-                int (*fn)(const struct store_exec_rec *r, void *ctx),
-                void *ctx, struct dg_err *err)
+                int (*fn)(const struct store_exec_rec *r, void *ctx), void *ctx,
+                struct dg_err *err)
 {
     sqlite3_stmt *st = NULL;
     dg_rc rc = prepare(s,
@@ -172,8 +171,8 @@ store_step_put(struct store *s, const struct store_step_rec *r,
 
 dg_rc
 store_step_list(struct store *s, const char *plan_id,
-                int (*fn)(const struct store_step_rec *r, void *ctx),
-                void *ctx, struct dg_err *err)
+                int (*fn)(const struct store_step_rec *r, void *ctx), void *ctx,
+                struct dg_err *err)
 {
     sqlite3_stmt *st = NULL;
     dg_rc rc = prepare(s,
@@ -214,8 +213,8 @@ store_step_list(struct store *s, const char *plan_id,
 
 dg_rc
 store_plan_rows(struct store *s,
-                int (*fn)(const struct store_plan_row *r, void *ctx),
-                void *ctx, struct dg_err *err)
+                int (*fn)(const struct store_plan_row *r, void *ctx), void *ctx,
+                struct dg_err *err)
 {
     sqlite3_stmt *st = NULL;
     dg_rc rc = prepare(

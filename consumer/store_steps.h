@@ -64,8 +64,8 @@ struct store_plan_row {
     const char *exec_state; /* NULL: never executed */
     int64_t exec_started_ms, exec_finished_ms;
 };
-dg_rc store_plan_rows(struct store *s, int (*fn)(const struct store_plan_row *r,
-                                                 void *ctx),
+dg_rc store_plan_rows(struct store *s,
+                      int (*fn)(const struct store_plan_row *r, void *ctx),
                       void *ctx, struct dg_err *err);
 
 #endif

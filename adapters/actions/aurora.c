@@ -70,9 +70,9 @@ on_instance(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
         aobs_finish(j, rc, err);
         return;
     }
-    cJSON_AddItemToObject(j->obs, "instance",
-                          act_obs_instance(rc == DG_OK && l->n ? &l->v[0]
-                                                               : NULL));
+    cJSON_AddItemToObject(
+        j->obs, "instance",
+        act_obs_instance(rc == DG_OK && l->n ? &l->v[0] : NULL));
     aobs_finish(j, DG_OK, NULL);
 }
 
@@ -132,9 +132,8 @@ on_global(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 }
 
 static void
-aurora_observe_ids(void *impl, const struct action_step *st,
-                   const char *target, const char *instance,
-                   action_observe_fn done, void *ctx)
+aurora_observe_ids(void *impl, const struct action_step *st, const char *target,
+                   const char *instance, action_observe_fn done, void *ctx)
 {
     struct aobs *j = dg_calloc(1, sizeof(*j));
     j->sc = impl;
@@ -149,8 +148,8 @@ aurora_observe_ids(void *impl, const struct action_step *st,
 }
 
 static void
-aurora_observe(void *impl, const struct action_step *st,
-               action_observe_fn done, void *ctx)
+aurora_observe(void *impl, const struct action_step *st, action_observe_fn done,
+               void *ctx)
 {
     aurora_observe_ids(impl, st, act_param(st, "DBClusterIdentifier"), NULL,
                        done, ctx);
@@ -210,8 +209,8 @@ switch_assess(const struct action_step *st, const cJSON *obs, char *why,
     const cJSON *m = act_gc_member(g, target);
     const cJSON *f = dg_json_obj(g, "failover");
     const cJSON *c = dg_json_obj(obs, "cluster");
-    int writer = m && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-                          m, "is_writer"));
+    int writer =
+        m && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "is_writer"));
     if (f) {
         if (act_same_cluster(dg_json_str(f, "to"), target)) {
             snprintf(why, n, "FailoverState %s to %s (writer flipped: %s)",
@@ -221,8 +220,10 @@ switch_assess(const struct action_step *st, const cJSON *obs, char *why,
                 *hint = 1000;
             return ACTION_IN_PROGRESS;
         }
-        snprintf(why, n, "another operation is in progress: FailoverState "
-                 "%s to %s", dg_json_str(f, "status"), dg_json_str(f, "to"));
+        snprintf(why, n,
+                 "another operation is in progress: FailoverState "
+                 "%s to %s",
+                 dg_json_str(f, "status"), dg_json_str(f, "to"));
         return ACTION_NOT_STARTED;
     }
     if (writer) {
@@ -381,10 +382,9 @@ planned_mutate(void *impl, const struct action_step *st, const cJSON *obs,
 {
     char region[64];
     target_region(st, obs, region, sizeof(region));
-    rds_failover_global_cluster(impl, region,
-                                act_param(st, "GlobalClusterIdentifier"),
-                                target_of(st, obs), -1, 1, on_gc_reply,
-                                amut_new(impl, done, ctx));
+    rds_failover_global_cluster(
+        impl, region, act_param(st, "GlobalClusterIdentifier"),
+        target_of(st, obs), -1, 1, on_gc_reply, amut_new(impl, done, ctx));
 }
 
 static void
@@ -393,10 +393,9 @@ managed_mutate(void *impl, const struct action_step *st, const cJSON *obs,
 {
     char region[64];
     target_region(st, obs, region, sizeof(region));
-    rds_failover_global_cluster(impl, region,
-                                act_param(st, "GlobalClusterIdentifier"),
-                                target_of(st, obs), 1, -1, on_gc_reply,
-                                amut_new(impl, done, ctx));
+    rds_failover_global_cluster(
+        impl, region, act_param(st, "GlobalClusterIdentifier"),
+        target_of(st, obs), 1, -1, on_gc_reply, amut_new(impl, done, ctx));
 }
 
 static void
@@ -413,10 +412,9 @@ switchover_mutate(void *impl, const struct action_step *st, const cJSON *obs,
             writer = dg_json_str(x, "arn");
     if (!act_arn_region(writer, region, sizeof(region)))
         snprintf(region, sizeof(region), "%s", st->region);
-    rds_switchover_global_cluster(impl, region,
-                                  act_param(st, "GlobalClusterIdentifier"),
-                                  target_of(st, obs), on_gc_reply,
-                                  amut_new(impl, done, ctx));
+    rds_switchover_global_cluster(
+        impl, region, act_param(st, "GlobalClusterIdentifier"),
+        target_of(st, obs), on_gc_reply, amut_new(impl, done, ctx));
 }
 
 /* --- unplanned: detach and promote ------------------------------------- */
@@ -446,8 +444,8 @@ detach_assess(const struct action_step *st, const cJSON *obs, char *why,
         *hint = 1000;
         return ACTION_IN_PROGRESS;
     }
-    snprintf(why, n, "%s is still a member of the global cluster (%s)",
-             target, dg_json_str(c, "status"));
+    snprintf(why, n, "%s is still a member of the global cluster (%s)", target,
+             dg_json_str(c, "status"));
     return ACTION_NOT_STARTED;
 }
 
@@ -511,17 +509,16 @@ detach_mutate(void *impl, const struct action_step *st, const cJSON *obs,
     const cJSON *c = dg_json_obj(obs, "cluster");
     const char *arn = dg_json_str(c, "arn");
     target_region(st, obs, region, sizeof(region));
-    rds_remove_from_global_cluster(impl, region,
-                                   act_param(st, "GlobalClusterIdentifier"),
-                                   arn ? arn : target_of(st, obs),
-                                   on_gc_reply, amut_new(impl, done, ctx));
+    rds_remove_from_global_cluster(
+        impl, region, act_param(st, "GlobalClusterIdentifier"),
+        arn ? arn : target_of(st, obs), on_gc_reply, amut_new(impl, done, ctx));
 }
 
 /* --- create a secondary cluster (failback) ------------------------------ */
 
 static void
-create_observe(void *impl, const struct action_step *st,
-               action_observe_fn done, void *ctx)
+create_observe(void *impl, const struct action_step *st, action_observe_fn done,
+               void *ctx)
 {
     aurora_observe_ids(impl, st, act_param(st, "DBClusterIdentifier"),
                        act_param(st, "DBInstanceIdentifier"), done, ctx);
@@ -661,8 +658,8 @@ create_mutate(void *impl, const struct action_step *st, const cJSON *obs,
     const char *sg[16];
     size_t nsg = 0;
     char sgbuf[1024] = "";
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(st->params,
-                                                      "VpcSecurityGroupIds");
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(st->params, "VpcSecurityGroupIds");
     if (cJSON_IsArray(v)) {
         for (const cJSON *x = v->child; x && nsg < 16; x = x->next)
             if (cJSON_IsString(x))

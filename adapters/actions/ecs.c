@@ -7,8 +7,8 @@
  * baseline). Done when that deployment is PRIMARY and its rollout is
  * COMPLETED, or, where rolloutState is not maintained (moto), when the
  * service is steady the way the ECS services-stable waiter defines it: one
- * deployment, running == desired, none pending. A FAILED rollout breaks
- * the step.
+ * deployment (ours, PRIMARY) and the service's runningCount equal to its
+ * desiredCount. A FAILED rollout breaks the step.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +25,7 @@ struct job {
 };
 
 static void
-on_described(const void *result, dg_rc rc, const struct dg_err *err,
-             void *ctx)
+on_described(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct job *j = ctx;
     const struct ecs_services *l = result;
@@ -65,8 +64,8 @@ primary_of(const cJSON *svc)
 }
 
 static enum action_assess
-ecs_assess(const struct action_step *st, const cJSON *obs, char *why,
-           size_t n, int64_t *hint)
+ecs_assess(const struct action_step *st, const cJSON *obs, char *why, size_t n,
+           int64_t *hint)
 {
     (void)hint;
     const cJSON *s = dg_json_obj(obs, "service");
@@ -101,10 +100,11 @@ ecs_assess(const struct action_step *st, const cJSON *obs, char *why,
         return ACTION_NOT_STARTED;
     }
     const char *rs = dg_json_str(dep, "rollout_state");
-    long long desired = 0, running = 0, pending = 0;
+    long long desired = 0, running = 0, sdesired = -1, srunning = -2;
     (void)dg_json_int(dep, "desired", &desired);
     (void)dg_json_int(dep, "running", &running);
-    (void)dg_json_int(dep, "pending", &pending);
+    (void)dg_json_int(s, "desired", &sdesired);
+    (void)dg_json_int(s, "running", &srunning);
     if (rs && strcmp(rs, "FAILED") == 0) {
         snprintf(why, n, "deployment %s of %s: rollout FAILED", id, name);
         return ACTION_BROKEN;
@@ -115,12 +115,11 @@ ecs_assess(const struct action_step *st, const cJSON *obs, char *why,
                  name);
         return ACTION_GOAL_HOLDS;
     }
-    if (primary && cJSON_GetArraySize(d) == 1 && running == desired &&
-        pending == 0) {
+    if (primary && cJSON_GetArraySize(d) == 1 && srunning == sdesired) {
         snprintf(why, n,
-                 "deployment %s of %s is PRIMARY and steady (%lld/%lld "
-                 "running, rolloutState %s)",
-                 id, name, running, desired, rs ? rs : "none");
+                 "deployment %s of %s is PRIMARY and the service is steady "
+                 "(%lld/%lld running, rolloutState %s)",
+                 id, name, srunning, sdesired, rs ? rs : "none");
         return ACTION_GOAL_HOLDS;
     }
     snprintf(why, n, "deployment %s of %s: %s, rollout %s, %lld/%lld running",

@@ -26,8 +26,7 @@ target_region(const struct action_step *st)
 }
 
 static void
-on_described(const void *result, dg_rc rc, const struct dg_err *err,
-             void *ctx)
+on_described(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct job *j = ctx;
     const struct elasticache_global_groups *l = result;
@@ -47,8 +46,8 @@ on_described(const void *result, dg_rc rc, const struct dg_err *err,
 }
 
 static void
-cache_observe(void *impl, const struct action_step *st,
-              action_observe_fn done, void *ctx)
+cache_observe(void *impl, const struct action_step *st, action_observe_fn done,
+              void *ctx)
 {
     struct job *j = dg_calloc(1, sizeof(*j));
     j->odone = done;
@@ -133,13 +132,11 @@ cache_already_done(const struct action_step *st, const struct dg_err *err,
     (void)err;
     char why[256];
     int64_t hint = 0;
-    return cache_assess(st, obs, why, sizeof(why), &hint) !=
-           ACTION_NOT_STARTED;
+    return cache_assess(st, obs, why, sizeof(why), &hint) != ACTION_NOT_STARTED;
 }
 
 static void
-on_failover(const void *result, dg_rc rc, const struct dg_err *err,
-            void *ctx)
+on_failover(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     (void)result;
     struct job *j = ctx;

@@ -20,8 +20,7 @@ struct job {
 };
 
 static void
-on_described(const void *result, dg_rc rc, const struct dg_err *err,
-             void *ctx)
+on_described(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     struct job *j = ctx;
     const struct rds_instances *l = result;
@@ -113,8 +112,7 @@ replica_already_done(const struct action_step *st, const struct dg_err *err,
 }
 
 static void
-on_promoted(const void *result, dg_rc rc, const struct dg_err *err,
-            void *ctx)
+on_promoted(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
 {
     (void)result;
     struct job *j = ctx;

@@ -74,8 +74,8 @@ on_list(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
         obs_finish(j, rc, err);
         return;
     }
-    const struct route53_rrset *r = route53_rrsets_find(result, j->name,
-                                                        j->type);
+    const struct route53_rrset *r =
+        route53_rrsets_find(result, j->name, j->type);
     cJSON_AddItemToObject(j->obs, "record", act_obs_rrset(r));
     if (j->change_id) {
         route53_get_change(j->sc, j->change_id, on_change, j);
@@ -116,8 +116,8 @@ same_value(const char *a, const char *b)
 }
 
 static enum action_assess
-r53_assess(const struct action_step *st, const cJSON *obs, char *why,
-           size_t n, int64_t *hint)
+r53_assess(const struct action_step *st, const cJSON *obs, char *why, size_t n,
+           int64_t *hint)
 {
     (void)hint;
     const cJSON *r = dg_json_obj(obs, "record");
@@ -129,8 +129,8 @@ r53_assess(const struct action_step *st, const cJSON *obs, char *why,
                 same_value(vals->child->valuestring, want);
     int insync = !c || act_str_is(c, "status", "INSYNC");
     if (equal && insync) {
-        snprintf(why, n, "%s %s = %s%s", act_param(st, "RecordName"),
-                 rtype(st), want, c ? ", change INSYNC" : "");
+        snprintf(why, n, "%s %s = %s%s", act_param(st, "RecordName"), rtype(st),
+                 want, c ? ", change INSYNC" : "");
         return ACTION_GOAL_HOLDS;
     }
     if (c && !insync) {
@@ -167,6 +167,9 @@ on_upsert(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
     if (rc == DG_OK && c && c->id) {
         memo = cJSON_CreateObject();
         cJSON_AddStringToObject(memo, "change_id", c->id);
+        /* Already INSYNC in the answer: look again right away. */
+        if (c->status && strcmp(c->status, "INSYNC") == 0)
+            cJSON_AddNumberToObject(memo, "expect_ms", 0);
     }
     action_mutate_fn done = j->mdone;
     void *x = j->ctx;

@@ -64,8 +64,8 @@ validate_check(const struct action_step *st, const cJSON *obs, char *why,
                  cv);
         return DG_EINVALID;
     }
-    snprintf(why, n, "%s is an available reader member of %s (%s %s)",
-             target, gid, dg_json_str(g, "engine"), gv ? gv : "");
+    snprintf(why, n, "%s is an available reader member of %s (%s %s)", target,
+             gid, dg_json_str(g, "engine"), gv ? gv : "");
     return DG_OK;
 }
 

@@ -8,6 +8,7 @@
  * call, how long before an accepted call becomes visible at all, what each
  * mutating call answers, and whether the first call is silently lost.
  * Observations carry the world's verdict; the fake assess reads it.
+ * Also resolve_plan_payload (resolve.c) on a scripted resolver.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "executor.h"
 #include "json.h"
 #include "mem.h"
+#include "resolve.h"
 #include "store.h"
 #include "store_steps.h"
 #include "testsupport.h"
@@ -230,8 +232,8 @@ fake_precheck(const struct action_step *st, const cJSON *obs, char *why,
 }
 
 static enum action_assess
-fake_assess(const struct action_step *st, const cJSON *obs, char *why,
-            size_t n, int64_t *hint)
+fake_assess(const struct action_step *st, const cJSON *obs, char *why, size_t n,
+            int64_t *hint)
 {
     (void)st;
     (void)hint;
@@ -259,8 +261,8 @@ fake_mutate(void *impl, const struct action_step *st, const cJSON *obs,
     p->ctx = ctx;
     p->rc = k < 4 ? W.s[i].rc[k] : DG_OK;
     if (p->rc != DG_OK) {
-        dg_err_setc(&p->err, p->rc, k < 4 && W.s[i].code[k] ? W.s[i].code[k]
-                                                             : "Boom",
+        dg_err_setc(&p->err, p->rc,
+                    k < 4 && W.s[i].code[k] ? W.s[i].code[k] : "Boom",
                     "scripted refusal");
     } else if (!(W.s[i].lose_first && k == 0) && !W.effective[i]) {
         W.effective[i] = 1;
@@ -475,8 +477,7 @@ start(const char *shape, int timeout_s)
     struct executor *e = new_executor();
     cJSON *body = make_plan(shape, timeout_s);
     struct dg_err err;
-    struct executor_times t = {1700000000000LL - 90000,
-                               1700000000000LL - 60000,
+    struct executor_times t = {1700000000000LL - 90000, 1700000000000LL - 60000,
                                1700000000000LL - 1000};
     ck_assert_int_eq(executor_start(e, "plan-1", body, &t, &err), DG_OK);
     cJSON_Delete(body);
@@ -555,9 +556,8 @@ END_TEST
 
 START_TEST(failed_step_stops_later_layers)
 {
-    add_script((struct script){.step = "1.1",
-                               .rc = {DG_EREMOTE},
-                               .code = {"InvalidParameterValue"}});
+    add_script((struct script){
+        .step = "1.1", .rc = {DG_EREMOTE}, .code = {"InvalidParameterValue"}});
     add_script((struct script){.step = "1.2", .duration_ms = 8000});
     add_script((struct script){.step = "2.1", .duration_ms = 1000});
     struct executor *e = start("1.1,1.2|2.1", 600);
@@ -795,9 +795,8 @@ END_TEST
 
 START_TEST(crash_with_failed_step_resumes_to_failure)
 {
-    add_script((struct script){.step = "1.1",
-                               .rc = {DG_EREMOTE},
-                               .code = {"AccessDenied"}});
+    add_script((struct script){
+        .step = "1.1", .rc = {DG_EREMOTE}, .code = {"AccessDenied"}});
     add_script((struct script){.step = "1.2", .duration_ms = 20000});
     add_script((struct script){.step = "2.1"});
     crash_point = "mid_wait";
@@ -825,6 +824,189 @@ START_TEST(crash_with_failed_step_resumes_to_failure)
 }
 END_TEST
 
+START_TEST(cancelled_call_stalls_and_resumes)
+{
+    /* shutdown cancels the call: nothing is recorded as failed */
+    add_script((struct script){.step = "1.1",
+                               .duration_ms = 2000,
+                               .rc = {DG_ECANCELLED},
+                               .code = {"cancelled"}});
+    struct executor *e = start("1.1", 600);
+    run_until_quiet(3600000);
+    ck_assert_int_eq(plan_ok, -1);
+    ck_assert(!has_event("step.failed 1.1"));
+    assert_step("1.1", "running/intent/1");
+    executor_free(e);
+    drain_loop();
+    for (size_t i = 0; i < ntimers; i++)
+        timers[i].live = 0;
+    struct dg_err err;
+    int n = 0;
+    e = new_executor();
+    ck_assert_int_eq(executor_resume(e, &n, &err), DG_OK);
+    ck_assert_int_eq(n, 1);
+    run_until_quiet(3600000);
+    ck_assert_int_eq(plan_ok, 1);
+    ck_assert_int_eq(W.mutates[0], 2);
+    executor_free(e);
+}
+END_TEST
+
+/* --- resolve_plan_payload on a scripted resolver --- */
+
+struct rq {
+    resolve_exports_fn edone;
+    resolve_param_fn pdone;
+    void *ctx;
+    char region[32];
+    char name[128];
+};
+
+static int export_calls, param_calls;
+
+static void
+rq_deliver(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct rq *q = arg;
+    struct dg_err err;
+    dg_err_clear(&err);
+    if (q->edone) {
+        cJSON *ex = cJSON_CreateObject();
+        /* exports differ per region to prove the region rule */
+        cJSON_AddStringToObject(ex, "gid", "orders-global");
+        cJSON_AddStringToObject(ex, "where", q->region);
+        q->edone(ex, DG_OK, NULL, q->ctx);
+    } else if (strcmp(q->name, "/secret") == 0) {
+        q->pdone(NULL, 1, DG_OK, NULL, q->ctx);
+    } else if (strcmp(q->name, "/zone") == 0) {
+        q->pdone("Z123", 0, DG_OK, NULL, q->ctx);
+    } else {
+        dg_err_setc(&err, DG_EREMOTE, "ParameterNotFound", "no %s", q->name);
+        q->pdone(NULL, 0, DG_EREMOTE, &err, q->ctx);
+    }
+    dg_free(q);
+}
+
+static void
+rq_later(struct rq *q)
+{
+    struct timeval zero = {0, 0};
+    ck_assert_int_eq(
+        event_base_once(base, -1, EV_TIMEOUT, rq_deliver, q, &zero), 0);
+}
+
+static void
+fr_exports(void *impl, const char *region, resolve_exports_fn done, void *ctx)
+{
+    (void)impl;
+    export_calls++;
+    struct rq *q = dg_calloc(1, sizeof(*q));
+    q->edone = done;
+    q->ctx = ctx;
+    snprintf(q->region, sizeof(q->region), "%s", region);
+    rq_later(q);
+}
+
+static void
+fr_param(void *impl, const char *region, const char *name,
+         resolve_param_fn done, void *ctx)
+{
+    (void)impl;
+    param_calls++;
+    struct rq *q = dg_calloc(1, sizeof(*q));
+    q->pdone = done;
+    q->ctx = ctx;
+    snprintf(q->region, sizeof(q->region), "%s", region);
+    snprintf(q->name, sizeof(q->name), "%s", name);
+    rq_later(q);
+}
+
+static const struct resolver_ops fake_resolver_ops = {fr_exports, fr_param};
+static cJSON *resolved;
+static int resolved_calls;
+static struct dg_err resolved_err;
+
+static void
+on_resolved(cJSON *r, dg_rc rc, const struct dg_err *err, void *ctx)
+{
+    (void)ctx;
+    (void)rc;
+    resolved_calls++;
+    resolved = r;
+    if (err)
+        resolved_err = *err;
+}
+
+static void
+resolve_text(const char *payload)
+{
+    cJSON *p = cJSON_Parse(payload);
+    ck_assert_ptr_nonnull(p);
+    struct resolve_regions rg = {"us-east-1", "us-west-2", NULL, NULL};
+    struct resolver r = {&fake_resolver_ops, NULL};
+    resolved = NULL;
+    resolved_calls = export_calls = param_calls = 0;
+    dg_err_clear(&resolved_err);
+    resolve_plan_payload(base, p, &rg, &r, on_resolved, NULL);
+    cJSON_Delete(p);
+    ck_assert_int_eq(resolved_calls, 0); /* never synchronous */
+    drain_loop();
+    ck_assert_int_eq(resolved_calls, 1);
+}
+
+START_TEST(resolve_references)
+{
+    resolve_text("[{\"layer\":1,\"resources\":["
+                 "{\"resourceType\":\"SwitchoverAurora\",\"parameters\":"
+                 "{\"GlobalClusterIdentifier\":\"!Import gid\","
+                 "\"DBClusterIdentifier\":\"!Import where\"}},"
+                 "{\"resourceType\":\"ManagedFailoverAurora\",\"parameters\":"
+                 "{\"GlobalClusterIdentifier\":\"!Import gid\","
+                 "\"DBClusterIdentifier\":\"!Import where\"}},"
+                 "{\"resourceType\":\"UpdateRoute53Record\",\"parameters\":"
+                 "{\"HostedZoneId\":\"resolve:ssm:/zone\",\"RecordName\":\"x\","
+                 "\"RecordValue\":\"literal\"}}]}]");
+    ck_assert_ptr_nonnull(resolved);
+    char *s = cJSON_PrintUnformatted(resolved);
+    /* a primary-region type reads us-east-1's exports, a secondary-region
+     * type us-west-2's; one ListExports per region */
+    ck_assert_ptr_nonnull(strstr(s, "\"DBClusterIdentifier\":\"us-east-1\""));
+    ck_assert_ptr_nonnull(strstr(s, "\"DBClusterIdentifier\":\"us-west-2\""));
+    ck_assert_ptr_nonnull(strstr(s, "\"HostedZoneId\":\"Z123\""));
+    ck_assert_ptr_null(strstr(s, "!Import"));
+    ck_assert_int_eq(export_calls, 2);
+    ck_assert_int_eq(param_calls, 1);
+    cJSON_free(s);
+    cJSON_Delete(resolved);
+}
+END_TEST
+
+START_TEST(resolve_refusals)
+{
+    resolve_text(
+        "[{\"layer\":1,\"resources\":["
+        "{\"resourceType\":\"UpdateRoute53Record\",\"parameters\":"
+        "{\"HostedZoneId\":\"resolve:ssm:/secret\",\"RecordName\":"
+        "\"!Import nope\",\"RecordValue\":\"resolve:ssm:/missing\"}}]}]");
+    ck_assert_ptr_null(resolved);
+    ck_assert_str_eq(resolved_err.code, "unresolved");
+    ck_assert_ptr_nonnull(strstr(resolved_err.msg,
+                                 "/0/resources/0/parameters/RecordName: "
+                                 "!Import nope: no such export in us-west-2"));
+    ck_assert_ptr_nonnull(strstr(resolved_err.msg, "a SecureString cannot"));
+    ck_assert_ptr_nonnull(strstr(resolved_err.msg, "ParameterNotFound"));
+    /* nothing to resolve still answers from the loop */
+    resolve_text("[{\"layer\":1,\"resources\":[{\"resourceType\":"
+                 "\"RedeployEcsService\",\"parameters\":{\"Cluster\":\"c\","
+                 "\"Service\":\"s\"}}]}]");
+    ck_assert_ptr_nonnull(resolved);
+    ck_assert_int_eq(export_calls + param_calls, 0);
+    cJSON_Delete(resolved);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -844,6 +1026,9 @@ suite(void)
     tcase_add_loop_test(tc, crash_then_resume, 0,
                         (int)(sizeof(crash_cases) / sizeof(crash_cases[0])));
     tcase_add_test(tc, crash_with_failed_step_resumes_to_failure);
+    tcase_add_test(tc, cancelled_call_stalls_and_resumes);
+    tcase_add_test(tc, resolve_references);
+    tcase_add_test(tc, resolve_refusals);
     suite_add_tcase(s, tc);
     return s;
 }
