@@ -4,12 +4,14 @@ storm(path, n) writes n messages, one per line: CloudWatch "Alarm State
 Change" events (EventBridge form, compact), of which about 1% are malformed
 (each one different, so each is its own rejection), half of the rest are
 exact duplicates of an earlier message (redelivery), and the two alarms the
-scenario config names (orders-writer-health, orders-api-latency) are OK
+scenario config names (orders-writer-health, orders-api-latency; one
+message in 25) are OK
 except for one window in which both are in ALARM for WINDOW_S seconds:
 with quorum 2 and a 30 s sustain that is exactly one planned failover.
-Every other alarm is noise the policy does not match. The last line is a
-unique valid message, so "all unique ids recorded" means "all consumed".
-Deterministic (seeded).
+Every other alarm is noise the policy does not match. The last line (of
+every partition) occurs only once, so "all distinct ids recorded" means
+"all consumed". Deterministic (seeded). librdkafka's mock cluster keeps
+only about 5 MB per partition: big storms go over several partitions.
 """
 import random
 import time
@@ -46,8 +48,8 @@ def iso(ms, compact):
 
 def _valid(j, step):
     ms = T0_MS + j * step
-    slot = j % 10
-    if slot in (0, 5):
+    slot = j % 50
+    if slot in (0, 25):
         name = CONFIGURED[0 if slot == 0 else 1]
         rel = ms - T0_MS
         lo = WINDOW_START_S * 1000
@@ -66,27 +68,51 @@ def counts(n):
             "duplicates": n - bad - unique}
 
 
-def storm(path, n, seed=9):
-    """Writes the storm; returns counts(n)."""
+def storm(path, n, seed=9, partitions=None):
+    """Writes the storm to path; returns counts(n). With partitions (P),
+    also writes path.0 ... path.P-1 for `kcat -P -p I`: the configured
+    alarms (and their duplicates) all go to partition 0, in order, the rest
+    round robin; each partition ends with a message that occurs nowhere
+    else, so once every distinct message is recorded every partition has
+    been read to its end."""
     c = counts(n)
+    P = partitions or 1
     rnd = random.Random(seed)
-    keyed = []
-    u = c["unique_valid"]
+    keyed_lines = []
+    u = c["unique_valid"] - P  # P unique end markers come last
     step = max(1, SPAN_MS // u)
     for j in range(u):
-        keyed.append((float(j), _valid(j, step)))
-    # Exact duplicates of all but the last unique message, a little later.
-    dups = c["duplicates"]
-    for k in range(dups):
-        j = k % (u - 1)
-        keyed.append((min(j + rnd.uniform(0.5, 300.0), u - 1.5), keyed[j][1]))
+        keyed_lines.append((float(j), _valid(j, step)))
+    # Exact duplicates, a little later than their originals.
+    for k in range(c["duplicates"]):
+        j = k % u
+        keyed_lines.append((min(j + rnd.uniform(0.5, 300.0), u - 0.5),
+                            keyed_lines[j][1]))
     for b in range(c["malformed"]):
-        keyed.append((rnd.uniform(0, u - 1.5), BAD[b % len(BAD)] % b))
-    keyed.sort(key=lambda kv: kv[0])
+        keyed_lines.append((rnd.uniform(0, u - 0.5), BAD[b % len(BAD)] % b))
+    keyed_lines.sort(key=lambda kv: kv[0])
+    lines = [line for _, line in keyed_lines]
+    ends = []
+    for p in range(P):
+        ms = T0_MS + u * step + p
+        ends.append(TEMPLATE % ("storm-end-%03d" % p, iso(ms, True), "noise-end",
+                                "noise-end", "OK", iso(ms, False)))
     with open(path, "w") as f:
-        for _, line in keyed:
+        for line in lines + ends:
             f.write(line)
             f.write("\n")
+    if partitions:
+        files = [open("%s.%d" % (path, p), "w") for p in range(P)]
+        rr = 0
+        for line in lines:
+            if any('"alarmName":"%s"' % a in line for a in CONFIGURED):
+                files[0].write(line + "\n")
+            else:
+                files[rr].write(line + "\n")
+                rr = (rr + 1) % P
+        for p in range(P):
+            files[p].write(ends[p] + "\n")
+            files[p].close()
     return c
 
 
