@@ -113,8 +113,15 @@ engine_reload(struct engine *e, struct dg_err *err)
 {
     char *json = NULL;
     dg_rc rc = store_policy_state_get(e->st, &json, err);
-    if (rc != DG_OK || !json)
+    if (rc != DG_OK)
         return rc;
+    if (!json) {
+        /* Nothing committed yet (a first batch rolled back): back to the
+         * initial state, not the rolled-back batch's. */
+        policy_free(e->policy);
+        e->policy = policy_new(&e->cfg->policy);
+        return DG_OK;
+    }
     cJSON *state = cJSON_Parse(json);
     dg_free(json);
     if (!state)

@@ -60,7 +60,8 @@ struct outbox {
     size_t n;
     int64_t head;
     int halted;
-    struct event *pump; /* deferred: submit, persist cursors, notify */
+    struct event *pump;         /* deferred: submit, persist cursors, notify */
+    struct event *cursor_retry; /* a cursor write failed: pump again */
     int notify;
 };
 
@@ -98,6 +99,21 @@ outbox_backoff_ms(unsigned attempt, uint32_t rnd, uint64_t base, uint64_t max)
 static void pump_cb(evutil_socket_t fd, short what, void *arg);
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 
+static void
+schedule(struct outbox *ob)
+{
+    if (!event_pending(ob->pump, EV_TIMEOUT, NULL))
+        event_active(ob->pump, 0, 0);
+}
+
+static void
+cursor_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    schedule(arg);
+}
+
 struct outbox *
 outbox_new(struct event_base *base, struct store *st,
            const struct outbox_opts *opts)
@@ -120,14 +136,8 @@ outbox_new(struct event_base *base, struct store *st,
     if (!ob->o.rand32)
         ob->o.rand32 = default_rand;
     ob->pump = event_new(base, -1, 0, pump_cb, ob);
+    ob->cursor_retry = evtimer_new(base, cursor_retry_cb, ob);
     return ob;
-}
-
-static void
-schedule(struct outbox *ob)
-{
-    if (!event_pending(ob->pump, EV_TIMEOUT, NULL))
-        event_active(ob->pump, 0, 0);
 }
 
 dg_rc
@@ -193,6 +203,7 @@ void
 outbox_halt(struct outbox *ob)
 {
     ob->halted = 1;
+    event_del(ob->cursor_retry);
     for (size_t i = 0; i < ob->n; i++)
         event_del(ob->sinks[i]->retry);
 }
@@ -339,8 +350,16 @@ persist(struct outbox *ob, struct obsink *s)
                          &err) != DG_OK) {
         log_kv(DG_LOG_WARN, "outbox: cannot store the sink cursor", "sink",
                s->name, "error", err.msg, NULL);
+        /* Nothing else may wake the pump (an idle daemon, a drain waiting
+         * for the cursors): try again in a second. */
+        if (!ob->halted && !evtimer_pending(ob->cursor_retry, NULL)) {
+            struct timeval tv = {1, 0};
+            evtimer_add(ob->cursor_retry, &tv);
+        }
         return;
     }
+    if (s->persisted < s->acked)
+        ob->notify = 1; /* a drain may be waiting for this */
     s->persisted = s->acked;
     s->persisted_failing = s->failing_since;
 }
@@ -397,5 +416,6 @@ outbox_free(struct outbox *ob)
     }
     dg_free(ob->sinks);
     event_free(ob->pump);
+    event_free(ob->cursor_retry);
     dg_free(ob);
 }

@@ -161,12 +161,21 @@ store_sqlite_error(struct store *s, int rc, struct dg_err *err,
     return fail(s, rc, err, what);
 }
 
+/* Busy, locked, I/O, disk full, cannot open: the caller leaves the input
+ * for later (the same classification for statements and for BEGIN/COMMIT
+ * and migrations, which go through exec). */
+static int
+transient_rc(int rc)
+{
+    int p = rc & 0xff;
+    return p == SQLITE_BUSY || p == SQLITE_LOCKED || p == SQLITE_IOERR ||
+           p == SQLITE_FULL || rc == SQLITE_CANTOPEN;
+}
+
 static dg_rc
 fail(struct store *s, int rc, struct dg_err *err, const char *what)
 {
-    int transient = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ||
-                    (rc & 0xff) == SQLITE_IOERR || rc == SQLITE_FULL ||
-                    rc == SQLITE_CANTOPEN;
+    int transient = transient_rc(rc);
     return dg_err_setc(err, transient ? DG_ETRANSIENT : DG_EFATAL, "store",
                        "store: %s: %s", what,
                        s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -178,9 +187,8 @@ exec(struct store *s, const char *sql, struct dg_err *err)
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        dg_rc r =
-            dg_err_setc(err, rc == SQLITE_BUSY ? DG_ETRANSIENT : DG_EFATAL,
-                        "store", "store: %s", msg ? msg : "error");
+        dg_rc r = dg_err_setc(err, transient_rc(rc) ? DG_ETRANSIENT : DG_EFATAL,
+                              "store", "store: %s", msg ? msg : "error");
         sqlite3_free(msg);
         return r;
     }
@@ -239,11 +247,18 @@ dg_rc
 store_open(const char *path, enum store_sync sync, struct store **out,
            struct dg_err *err)
 {
+    return store_open_v2(path, sync, NULL, out, err);
+}
+
+dg_rc
+store_open_v2(const char *path, enum store_sync sync, const char *vfs,
+              struct store **out, struct dg_err *err)
+{
     *out = NULL;
     struct store *s = dg_calloc(1, sizeof(*s));
     int rc = sqlite3_open_v2(
         path, &s->db,
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
     dg_rc r;
     if (rc != SQLITE_OK) {
         r = fail(s, rc, err, path);

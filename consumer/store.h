@@ -22,6 +22,11 @@ enum store_sync {
  * schema. On DG_OK *out is a handle the caller closes with store_close. */
 dg_rc store_open(const char *path, enum store_sync sync, struct store **out,
                  struct dg_err *err);
+/* As store_open, through the SQLite VFS registered under vfs (NULL: the
+ * default). Tests use it with store_faultvfs.h; drgate itself never names
+ * a VFS. */
+dg_rc store_open_v2(const char *path, enum store_sync sync, const char *vfs,
+                    struct store **out, struct dg_err *err);
 void store_close(struct store *s); /* accepts NULL */
 /* The schema version in the file (PRAGMA user_version). */
 int store_schema_version(struct store *s);

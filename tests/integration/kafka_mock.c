@@ -1,13 +1,16 @@
 /*
  * kafka_mock.c - runs librdkafka's mock cluster for the integration tests:
- * creates the topics named on the command line (1 partition each), prints
- * the bootstrap servers on one line of stdout, and runs until stdin
- * closes or SIGTERM.
+ * creates the topics named on the command line (1 partition each, or N
+ * with TOPIC:N), prints the bootstrap servers on one line of stdout, and
+ * runs until stdin closes or SIGTERM. The mock keeps only about the last
+ * 5 MB of each partition (older messages are dropped): spread bigger
+ * volumes over partitions.
  *
- * usage: kafka_mock TOPIC...
+ * usage: kafka_mock TOPIC[:PARTITIONS]...
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,11 +42,20 @@ main(int argc, char **argv)
         fprintf(stderr, "kafka_mock: cannot create the mock cluster\n");
         return 1;
     }
-    for (int i = 1; i < argc; i++)
-        if (rd_kafka_mock_topic_create(mc, argv[i], 1, 1) != 0) {
+    for (int i = 1; i < argc; i++) {
+        char name[256];
+        snprintf(name, sizeof(name), "%s", argv[i]);
+        char *colon = strchr(name, ':');
+        int parts = 1;
+        if (colon) {
+            *colon = '\0';
+            parts = atoi(colon + 1);
+        }
+        if (parts < 1 || rd_kafka_mock_topic_create(mc, name, parts, 1) != 0) {
             fprintf(stderr, "kafka_mock: cannot create topic %s\n", argv[i]);
             return 1;
         }
+    }
     printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
     fflush(stdout);
     signal(SIGTERM, on_term);
