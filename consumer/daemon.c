@@ -520,7 +520,12 @@ flow(struct daemon *d)
     if (d->state != D_RUNNING)
         return;
     int64_t backlog = outbox_backlog(d->ob);
-    int want = d->qlen >= d->o.max_queued || backlog >= d->o.backlog_limit;
+    /* Hysteresis: pause at the limit, resume once half of it is worked
+     * off, so a busy source is not paused and resumed per message. */
+    int want =
+        d->paused
+            ? d->qlen > d->o.max_queued / 2 || backlog >= d->o.backlog_limit / 2
+            : d->qlen >= d->o.max_queued || backlog >= d->o.backlog_limit;
     if (want == d->paused)
         return;
     d->paused = want;

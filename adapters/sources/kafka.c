@@ -17,10 +17,11 @@
  * on each wakeup at most BUDGET items are served with
  * rd_kafka_consumer_poll(rk, 0) (messages, rebalance and log callbacks run
  * on the loop thread), and the handler re-activates itself if more may be
- * waiting. A slow timer re-checks the queue as a safety net. Pause/resume
- * pause the assigned partitions (polling continues so rebalances and
- * max.poll.interval.ms are served). Rebalances follow the protocol:
- * incremental assign/unassign for COOPERATIVE, assign for EAGER. Stop
+ * waiting. A slow timer re-checks the queue as a safety net. Pause stops
+ * taking messages (librdkafka keeps what it prefetched); after
+ * HARD_PAUSE_MS it pauses the assigned partitions (polling continues so
+ * rebalances and max.poll.interval.ms are served). Rebalances follow the
+ * protocol: incremental assign/unassign for COOPERATIVE, assign for EAGER. Stop
  * waits for every delivered message's ack, then closes asynchronously
  * with rd_kafka_consumer_close_queue and keeps serving until
  * rd_kafka_consumer_closed().
@@ -41,6 +42,7 @@ extern const struct source_ops source_kafka_ops;
 
 #define BUDGET 256
 #define SAFETY_MS 500
+#define HARD_PAUSE_MS 10000 /* a pause this long pauses the partitions */
 
 struct rewind {
     int32_t partition;
@@ -58,6 +60,8 @@ struct ksrc {
     struct event *io_ev, *more_ev, *safety_ev, *stopped_ev;
     size_t inflight;
     int paused, stopping, closing, stopped;
+    int hard_paused;       /* partitions paused in librdkafka */
+    struct event *hard_ev; /* soft pause turning hard */
     struct rewind *rw;
     size_t nrw;
 };
@@ -120,7 +124,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else {
             (void)rd_kafka_assign(rk, parts);
         }
-        if (k->paused || k->stopping)
+        if (k->hard_paused || k->stopping)
             set_paused(k, 1);
     } else {
         log_kv(err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? DG_LOG_INFO
@@ -192,6 +196,12 @@ static void
 serve(struct ksrc *k)
 {
     if (k->stopped || !k->rk)
+        return;
+    /* Soft pause: leave librdkafka's prefetched messages where they are
+     * (pausing partitions would throw them away and each resume would wait
+     * a whole fetch round); a long pause becomes a partition pause so
+     * rebalances are served again. */
+    if (k->paused && !k->hard_paused && !k->stopping && !k->closing)
         return;
     int n = 0;
     for (; n < BUDGET; n++) {
@@ -265,6 +275,7 @@ begin_close(struct ksrc *k)
 }
 
 static void kafka_destroy(struct source *src);
+static void hard_cb(evutil_socket_t fd, short what, void *arg);
 
 static dg_rc
 kafka_create(struct event_base *base, const cJSON *conf,
@@ -315,6 +326,7 @@ kafka_create(struct event_base *base, const cJSON *conf,
     k->more_ev = event_new(base, -1, 0, io_cb, k);
     k->safety_ev = event_new(base, -1, EV_PERSIST, safety_cb, k);
     k->stopped_ev = event_new(base, -1, 0, stopped_cb, k);
+    k->hard_ev = event_new(base, -1, 0, hard_cb, k);
     *out = &k->hdr;
     return DG_OK;
 }
@@ -369,12 +381,26 @@ kafka_stop(struct source *src)
 }
 
 static void
+hard_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct ksrc *k = arg;
+    if (k->paused && !k->hard_paused && !k->stopping) {
+        k->hard_paused = 1;
+        set_paused(k, 1);
+        serve(k); /* polling again serves rebalances */
+    }
+}
+
+static void
 kafka_pause(struct source *src)
 {
     struct ksrc *k = (struct ksrc *)src;
     if (!k->paused) {
         k->paused = 1;
-        set_paused(k, 1);
+        struct timeval tv = {HARD_PAUSE_MS / 1000, 0};
+        event_add(k->hard_ev, &tv);
     }
 }
 
@@ -384,7 +410,12 @@ kafka_resume(struct source *src)
     struct ksrc *k = (struct ksrc *)src;
     if (k->paused && !k->stopping) {
         k->paused = 0;
-        set_paused(k, 0);
+        event_del(k->hard_ev);
+        if (k->hard_paused) {
+            k->hard_paused = 0;
+            set_paused(k, 0);
+        }
+        event_active(k->more_ev, 0, 0);
     }
 }
 
@@ -445,6 +476,8 @@ kafka_destroy(struct source *src)
         event_free(k->safety_ev);
     if (k->stopped_ev)
         event_free(k->stopped_ev);
+    if (k->hard_ev)
+        event_free(k->hard_ev);
     if (k->cq)
         rd_kafka_queue_destroy(k->cq);
     if (k->rk) {
