@@ -58,6 +58,7 @@ struct prop {
     char *source, *origin;
     char *message_id, *decision_id;
     int64_t when_ms, detected_ms;
+    int64_t row; /* its row in the store's proposals table */
 };
 
 struct pub {
@@ -386,6 +387,15 @@ resolved_cb(cJSON *resolved, dg_rc rc, const struct dg_err *rerr, void *ctx)
     if (rc == DG_ECANCELLED)
         goto out;
     dg_rc trc = store_begin(o->o.store, &err);
+    int taken = 0;
+    if (trc == DG_OK)
+        trc = store_proposal_take(o->o.store, p->row, &taken, &err);
+    if (trc == DG_OK && !taken) {
+        /* The message that made it was rolled back (it will come again),
+         * or it was recorded already: nothing to do. */
+        store_rollback(o->o.store);
+        goto out;
+    }
     if (trc == DG_OK) {
         if (rc != DG_OK) {
             log_kv(DG_LOG_WARN, "proposal refused: unresolved references",
@@ -424,11 +434,95 @@ out:
     progress(o);
 }
 
+static void
+start_resolution(struct orchestrator *o, struct prop *p)
+{
+    p->next = o->props;
+    o->props = p;
+    /* The resolver reads regions (and their ${variables}) while it walks
+     * the payload, before it returns: a stack context is enough. */
+    struct engine_lookup_ctx l = {o->o.cfg, p->global_cluster,
+                                  p->target_cluster};
+    struct resolve_regions regions = {
+        .primary = o->o.cfg->topology.primary_region,
+        .secondary = o->o.cfg->topology.secondary_region,
+        .lookup = engine_lookup,
+        .lookup_ctx = &l,
+    };
+    resolve_plan_payload(o->o.base, p->payload, &regions,
+                         &o->o.services.resolver, resolved_cb, p);
+}
+
+static void
+add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+}
+
+static char *
+get_str(const cJSON *o, const char *k)
+{
+    return dg_strdup(dg_json_str(o, k));
+}
+
+/* The proposal as a row of the proposals table, and back. */
+static char *
+prop_to_json(const struct prop *p)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "payload", cJSON_Duplicate(p->payload, 1));
+    add_str(j, "runbook", p->runbook);
+    add_str(j, "plan_class", p->plan_class);
+    add_str(j, "trigger", p->trigger);
+    add_str(j, "global_cluster", p->global_cluster);
+    add_str(j, "target_cluster", p->target_cluster);
+    add_str(j, "source", p->source);
+    add_str(j, "origin", p->origin);
+    add_str(j, "message_id", p->message_id);
+    add_str(j, "decision_id", p->decision_id);
+    cJSON_AddNumberToObject(j, "when_ms", (double)p->when_ms);
+    cJSON_AddNumberToObject(j, "detected_ms", (double)p->detected_ms);
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return s;
+}
+
+static struct prop *
+prop_from_json(struct orchestrator *o, int64_t row, const char *json)
+{
+    cJSON *j = cJSON_Parse(json);
+    const cJSON *payload = dg_json_arr(j, "payload");
+    long long when = 0, detected = 0;
+    if (!payload || !dg_json_str(j, "runbook") ||
+        !dg_json_str(j, "plan_class") || !dg_json_int(j, "when_ms", &when)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    (void)dg_json_int(j, "detected_ms", &detected);
+    struct prop *p = dg_calloc(1, sizeof(*p));
+    p->o = o;
+    p->row = row;
+    p->payload = cJSON_Duplicate(payload, 1);
+    p->runbook = get_str(j, "runbook");
+    p->plan_class = get_str(j, "plan_class");
+    p->trigger = get_str(j, "trigger");
+    p->global_cluster = get_str(j, "global_cluster");
+    p->target_cluster = get_str(j, "target_cluster");
+    p->source = get_str(j, "source");
+    p->origin = get_str(j, "origin");
+    p->message_id = get_str(j, "message_id");
+    p->decision_id = get_str(j, "decision_id");
+    p->when_ms = when;
+    p->detected_ms = detected;
+    cJSON_Delete(j);
+    return p;
+}
+
 dg_rc
 orch_on_proposal(const struct engine_proposal *ep, struct dg_err *err,
                  void *ctx)
 {
-    (void)err;
     struct orchestrator *o = ctx;
     struct prop *p = dg_calloc(1, sizeof(*p));
     p->o = o;
@@ -448,21 +542,31 @@ orch_on_proposal(const struct engine_proposal *ep, struct dg_err *err,
         p->message_id = dg_strdup(mid);
         p->decision_id = dg_strdup(did);
     }
-    p->next = o->props;
-    o->props = p;
-    /* The resolver reads regions (and their ${variables}) while it walks
-     * the payload, before it returns: a stack context is enough. */
-    struct engine_lookup_ctx l = {o->o.cfg, p->global_cluster,
-                                  p->target_cluster};
-    struct resolve_regions regions = {
-        .primary = o->o.cfg->topology.primary_region,
-        .secondary = o->o.cfg->topology.secondary_region,
-        .lookup = engine_lookup,
-        .lookup_ctx = &l,
-    };
-    resolve_plan_payload(o->o.base, p->payload, &regions,
-                         &o->o.services.resolver, resolved_cb, p);
+    /* Durable before the message is acknowledged (same transaction). */
+    char *json = prop_to_json(p);
+    dg_rc rc = store_proposal_add(o->o.store, json, now(o), &p->row, err);
+    dg_free(json);
+    if (rc != DG_OK) {
+        prop_free(p);
+        return rc;
+    }
+    start_resolution(o, p);
     return DG_OK;
+}
+
+static void
+resume_proposal(int64_t row, const char *json, void *ctx)
+{
+    struct orchestrator *o = ctx;
+    struct prop *p = prop_from_json(o, row, json);
+    if (!p) {
+        log_kv(DG_LOG_ERROR, "unreadable pending proposal left in the store",
+               NULL);
+        return;
+    }
+    log_kv(DG_LOG_INFO, "resuming a proposal recorded before a restart",
+           "runbook", p->runbook, "class", p->plan_class, NULL);
+    start_resolution(o, p);
 }
 
 /* ---- execution -------------------------------------------------------- */
@@ -821,7 +925,10 @@ dg_rc
 orch_start(struct orchestrator *o, struct dg_err *err)
 {
     int resumed = 0;
-    dg_rc rc = executor_resume(o->ex, &resumed, err);
+    dg_rc rc = store_proposal_each(o->o.store, resume_proposal, o, err);
+    if (rc != DG_OK)
+        return rc;
+    rc = executor_resume(o->ex, &resumed, err);
     if (rc != DG_OK)
         return rc;
     if (resumed) {

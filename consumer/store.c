@@ -111,6 +111,14 @@ static const char *const migrations[] = {
     "  detail TEXT,"
     "  observed TEXT,"
     "  PRIMARY KEY (plan_id, step)) WITHOUT ROWID;",
+    /* 5: proposals accepted with their message but not yet recorded as
+     * plans (their references are being resolved). Written in the
+     * message's transaction, deleted in the one that records the plan, so
+     * a crash in between loses nothing: start-up resolves them again. */
+    "CREATE TABLE proposals ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  json TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -477,4 +485,60 @@ store_integrity_ok(struct store *s)
         ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
     sqlite3_finalize(st);
     return ok;
+}
+
+dg_rc
+store_proposal_add(struct store *s, const char *json, int64_t now_ms,
+                   int64_t *id, struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "INSERT INTO proposals (json, created_ms) VALUES (?, ?)", -1,
+        &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now_ms);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc, err, "recording a proposal");
+    *id = sqlite3_last_insert_rowid(s->db);
+    return DG_OK;
+}
+
+dg_rc
+store_proposal_take(struct store *s, int64_t id, int *taken, struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM proposals WHERE id = ?", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc, err, "taking a proposal");
+    *taken = sqlite3_changes(s->db) == 1;
+    return DG_OK;
+}
+
+dg_rc
+store_proposal_each(struct store *s,
+                    void (*fn)(int64_t id, const char *json, void *ctx),
+                    void *ctx, struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "SELECT id, json FROM proposals ORDER BY id", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn(sqlite3_column_int64(st, 0),
+           (const char *)sqlite3_column_text(st, 1), ctx);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc, err, "reading proposals");
+    return DG_OK;
 }

@@ -65,6 +65,16 @@ dg_rc store_plan_state(struct store *s, const char *plan_id, char **state,
 /* Counts rows of a table by name (tests, status): "messages", "decisions",
  * "plans". -1 on error or unknown table. */
 long long store_count(struct store *s, const char *table);
+/* Pending proposals (references being resolved): add returns the row id;
+ * take deletes it and says whether it was there (0: it was rolled back or
+ * already recorded); each calls fn for every pending row in order. */
+dg_rc store_proposal_add(struct store *s, const char *json, int64_t now_ms,
+                         int64_t *id, struct dg_err *err);
+dg_rc store_proposal_take(struct store *s, int64_t id, int *taken,
+                          struct dg_err *err);
+dg_rc store_proposal_each(struct store *s,
+                          void (*fn)(int64_t id, const char *json, void *ctx),
+                          void *ctx, struct dg_err *err);
 /* PRAGMA integrity_check == "ok": 1, else 0. */
 int store_integrity_ok(struct store *s);
 

@@ -15,6 +15,7 @@
 
 #include "approval.h"
 #include "config.h"
+#include "engine.h"
 #include "mem.h"
 #include "orchestrator.h"
 #include "plan.h"
@@ -147,6 +148,74 @@ executions(void)
     return n;
 }
 
+/* A publish that answers later from the loop, as SNS would. */
+struct fake_pub {
+    orch_published_fn done;
+    void *ctx;
+};
+static int published;
+static void
+fire_pub(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct fake_pub *fp = arg;
+    fp->done("fake-message-id", DG_OK, NULL, fp->ctx);
+    dg_free(fp);
+}
+static void
+fake_publish(void *impl, const char *topic_arn, const char *subject,
+             const char *message, int json_structure, const char *type,
+             const char *plan_id, const char *severity, orch_published_fn done,
+             void *ctx)
+{
+    (void)impl, (void)topic_arn, (void)subject, (void)message;
+    (void)json_structure, (void)type, (void)plan_id, (void)severity;
+    struct fake_pub *fp = dg_calloc(1, sizeof(*fp));
+    fp->done = done;
+    fp->ctx = ctx;
+    published++;
+    struct timeval zero = {0, 0};
+    ck_assert(event_base_once(F.base, -1, EV_TIMEOUT, fire_pub, fp, &zero) ==
+              0);
+}
+
+static struct orchestrator *
+new_orch(void)
+{
+    struct orch_opts o = {
+        .base = F.base,
+        .store = F.s,
+        .cfg = F.cfg,
+        .services = {.actions = {.find = no_actions}, .publish = fake_publish},
+        .host = {.append = h_append,
+                 .committed = h_committed,
+                 .rearm = h_rearm,
+                 .now_ms = h_now},
+    };
+    struct orchestrator *out = NULL;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert_msg(orch_new(&o, &out, &err) == DG_OK, "%s", err.msg);
+    return out;
+}
+
+static void
+count_prop(int64_t id, const char *json, void *ctx)
+{
+    (void)id, (void)json;
+    (*(int *)ctx)++;
+}
+
+static int
+pending_proposals(void)
+{
+    int n = 0;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_proposal_each(F.s, count_prop, &n, &err) == DG_OK);
+    return n;
+}
+
 static void
 setup(void)
 {
@@ -164,17 +233,8 @@ setup(void)
                   "%s", dg_buf_str(&errors));
     dg_buf_cleanup(&errors);
     F.base = event_base_new();
-    struct orch_opts o = {
-        .base = F.base,
-        .store = F.s,
-        .cfg = F.cfg,
-        .services = {.actions = {.find = no_actions}},
-        .host = {.append = h_append,
-                 .committed = h_committed,
-                 .rearm = h_rearm,
-                 .now_ms = h_now},
-    };
-    ck_assert_msg(orch_new(&o, &F.o, &err) == DG_OK, "%s", err.msg);
+    published = 0;
+    F.o = new_orch();
 }
 
 static void
@@ -242,6 +302,82 @@ START_TEST(unknown_plan_refused)
 }
 END_TEST
 
+static const char switchover[] =
+    "[{\"layer\":1,\"resources\":[{\"resourceType\":\"SwitchoverAurora\","
+    "\"resourceName\":\"x\",\"parameters\":{"
+    "\"GlobalClusterIdentifier\":\"orders-global\","
+    "\"DBClusterIdentifier\":\"arn:aws:rds:us-west-2:123456789012:"
+    "cluster:w\"}}]}]";
+
+static void
+propose(int commit)
+{
+    cJSON *payload = cJSON_Parse(switchover);
+    struct engine_proposal ep = {.payload = payload,
+                                 .runbook = "test",
+                                 .plan_class = "planned",
+                                 .trigger = "policy",
+                                 .when_ms = T0,
+                                 .detected_ms = T0,
+                                 .source = "file",
+                                 .origin = "line 1"};
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_begin(F.s, &err) == DG_OK);
+    ck_assert_msg(orch_on_proposal(&ep, &err, F.o) == DG_OK, "%s", err.msg);
+    if (commit)
+        ck_assert(store_commit(F.s, &err) == DG_OK);
+    else
+        store_rollback(F.s);
+    cJSON_Delete(payload);
+}
+
+/* A proposal acknowledged with its message survives a crash before its
+ * plan is recorded: the restarted orchestrator records it. */
+START_TEST(proposal_survives_a_crash)
+{
+    propose(1);
+    ck_assert_int_eq(pending_proposals(), 1);
+    /* crash: the orchestrator goes away before resolution answers */
+    orch_free(F.o);
+    F.o = NULL;
+    event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(store_count(F.s, "plans"), 0);
+    ck_assert_int_eq(pending_proposals(), 1);
+    /* restart */
+    F.o = new_orch();
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(orch_start(F.o, &err) == DG_OK);
+    for (int i = 0; i < 20 && store_count(F.s, "plans") == 0; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(store_count(F.s, "plans"), 1);
+    ck_assert_int_eq(pending_proposals(), 0);
+    ck_assert_int_ge(F.appended, 2); /* plan.proposed, approval.requested */
+    ck_assert_int_eq(published, 1);
+    /* a second restart records nothing twice */
+    orch_free(F.o);
+    F.o = new_orch();
+    ck_assert(orch_start(F.o, &err) == DG_OK);
+    for (int i = 0; i < 5; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(store_count(F.s, "plans"), 1);
+}
+END_TEST
+
+/* A proposal whose message was rolled back is not recorded: the message
+ * comes again and proposes again. */
+START_TEST(rolled_back_proposal_is_dropped)
+{
+    propose(0);
+    for (int i = 0; i < 20; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(store_count(F.s, "plans"), 0);
+    ck_assert_int_eq(pending_proposals(), 0);
+    ck_assert_int_eq(published, 0);
+}
+END_TEST
+
 START_TEST(read_only_passes_the_gate)
 {
     struct plan *p = store_plan("ValidateAuroraGlobal", T0);
@@ -268,6 +404,8 @@ suite(void)
     tcase_add_test(tc, approved_state_without_approvals_refused);
     tcase_add_test(tc, unknown_plan_refused);
     tcase_add_test(tc, read_only_passes_the_gate);
+    tcase_add_test(tc, proposal_survives_a_crash);
+    tcase_add_test(tc, rolled_back_proposal_is_dropped);
     suite_add_tcase(s, tc);
     return s;
 }
