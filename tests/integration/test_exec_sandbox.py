@@ -341,6 +341,63 @@ class Sandbox(unittest.TestCase):
         evs = self.events(ev)
         self.assertFalse(any(e["type"] == "drgate.step.started" and e["data"]["step"] == "2.1" for e in evs))
 
+    # --- the rest of the runbook library: every remaining RDS operation
+    # drgate uses runs against the simulator through the real action types
+    def members(self, st):
+        return {m["DBClusterArn"]: m for m in st["global_database"]["GlobalClusterMembers"]}
+
+    def test_f_detach_and_promote_during_outage(self):
+        self.reset_world()
+        self.simpost("/_sim/outage/start", {"region": EAST})
+        try:
+            self.simpost("/_sim/calls/reset", {})
+            db, ev, rep, _ = self.files()
+            r = self.drive(os.path.join(RUNBOOKS, "aurora-detach-promote.json"), db, ev, rep)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            log = self.simget("/_sim/calls/log")
+            self.assertEqual({e["region"] for e in log["log"]}, {WEST}, log)
+            calls = self.simget("/_sim/calls")
+            self.assertEqual(sum(calls.get("RemoveFromGlobalCluster", {}).values()), 1, calls)
+            st = self.state()
+            self.assertNotIn(self.variables["secondary_cluster_arn"], self.members(st))
+            west = [c for c in st["db_clusters"][WEST] if c["DBClusterIdentifier"] == "orders-west"][0]
+            self.assertEqual(west["Status"], "available")
+            self.assertFalse(west.get("GlobalClusterIdentifier"), west)
+        finally:
+            self.simpost("/_sim/outage/end", {"region": EAST})
+
+    def test_g_failback_creates_a_secondary(self):
+        self.reset_world()
+        self.simpost("/_sim/calls/reset", {})
+        db, ev, rep, _ = self.files()
+        r = self.drive(os.path.join(RUNBOOKS, "aurora-failback-create-secondary.json"), db, ev, rep,
+                       timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        calls = self.simget("/_sim/calls")
+        self.assertEqual(sum(calls.get("CreateDBCluster", {}).values()), 1, calls)
+        self.assertEqual(sum(calls.get("CreateDBInstance", {}).values()), 1, calls)
+        st = self.state()
+        new = [c for c in st["db_clusters"][EAST]
+               if c["DBClusterIdentifier"] == self.variables["failback_cluster_id"]]
+        self.assertEqual(len(new), 1, st["db_clusters"][EAST])
+        self.assertEqual(new[0]["Status"], "available")
+        self.assertIn(new[0]["DBClusterArn"], self.members(st))
+        # run again: already satisfied, no second create
+        db2, ev2, rep2, _ = self.files()
+        r = self.drive(os.path.join(RUNBOOKS, "aurora-failback-create-secondary.json"), db2, ev2, rep2)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        calls = self.simget("/_sim/calls")
+        self.assertEqual(sum(calls.get("CreateDBCluster", {}).values()), 1, calls)
+
+    def test_h_promote_read_replica(self):
+        self.reset_world()
+        self.simpost("/_sim/calls/reset", {})
+        db, ev, rep, _ = self.files()
+        r = self.drive(os.path.join(RUNBOOKS, "rds-replica-promotion.json"), db, ev, rep)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        calls = self.simget("/_sim/calls")
+        self.assertEqual(sum(calls.get("PromoteReadReplica", {}).values()), 1, calls)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
