@@ -261,6 +261,8 @@ def main():
         daemon.send_signal(signal.SIGTERM)
         rc = daemon.wait(timeout=40)
         check(rc == 0, "drgate run exited %d" % rc)
+        check("Sanitizer" not in open(log_path).read() and "Sanitizer" not in err,
+              "sanitizer report")
         check(not os.path.exists(os.path.join(state_dir, "http.port")),
               "http.port left behind")
         moved = sorted({s[0] for s in after if s[2] and not s[0].endswith("_bucket")
