@@ -203,7 +203,7 @@ orch_aws_publish_once(const struct dg_config *cfg, const char *topic_arn,
     w.base = event_base_new();
     if (!w.base)
         return dg_err_setc(err, DG_EFATAL, "loop", "cannot create a loop");
-    struct aws_stack *st = aws_stack_new(w.base, cfg);
+    struct aws_stack *st = aws_stack_new(w.base, cfg, NULL, NULL);
     struct orch_aws *a = orch_aws_new(w.base, aws_stack_svc(st));
     publish(a, topic_arn, subject, message, 0, type, plan_id, NULL, once_done,
             &w);

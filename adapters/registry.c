@@ -15,9 +15,10 @@ registry_live_validate(const struct dg_config *cfg, FILE *out)
 }
 
 struct aws_stack *
-registry_aws_new(struct event_base *base, const struct dg_config *cfg)
+registry_aws_new(struct event_base *base, const struct dg_config *cfg,
+                 registry_aws_observer_fn observe, void *ctx)
 {
-    return aws_stack_new(base, cfg);
+    return aws_stack_new(base, cfg, observe, ctx);
 }
 
 const struct svc_client *

@@ -4,6 +4,7 @@
  * The composition root's view of the adapters: the one place the core
  * reaches adapter functionality by name.
  */
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -19,10 +20,19 @@ struct aws_stack;
  * when every check passed, 1 otherwise; the report goes to out. */
 int registry_live_validate(const struct dg_config *cfg, FILE *out);
 
+/* Called for each completed AWS call: the service ("sqs"), the operation,
+ * the result, the attempts made and the latency in ms (for metrics). */
+typedef void (*registry_aws_observer_fn)(const char *service,
+                                         const char *operation, dg_rc rc,
+                                         int attempts, int64_t latency_ms,
+                                         void *ctx);
+
 /* The daemon's shared AWS stack (adapters/aws/stack.h): HTTP engine,
- * credentials chain and client from cfg's aws section, bound to base. */
+ * credentials chain and client from cfg's aws section, bound to base;
+ * observe (may be NULL) sees every completed call. */
 struct aws_stack *registry_aws_new(struct event_base *base,
-                                   const struct dg_config *cfg);
+                                   const struct dg_config *cfg,
+                                   registry_aws_observer_fn observe, void *ctx);
 const struct svc_client *registry_aws_svc(const struct aws_stack *s);
 void registry_aws_free(struct aws_stack *s);
 /* A seed 000 read-only command ("status", "validate") answered through c:

@@ -350,6 +350,10 @@ static const struct cfg_opt service_opts[] = {
      .def = "\"127.0.0.1:9464\"",
      .check = check_listen,
      .desc = "HOST:PORT of the health/metrics endpoint; port 0 = ephemeral."},
+    {.key = "http_allow_remote",
+     .type = CFG_BOOL,
+     .def = "false",
+     .desc = "Allow http_listen on an address that is not loopback."},
     {.key = "log_level",
      .type = CFG_ENUM,
      .def = "\"info\"",
@@ -1052,6 +1056,7 @@ fill_model(struct dg_config *cfg, const cJSON *eff)
     cfg->service.name = dup_str(s, "name");
     cfg->service.state_dir = dup_str(s, "state_dir");
     cfg->service.http_listen = dup_str(s, "http_listen");
+    cfg->service.http_allow_remote = cJSON_IsTrue(get(s, "http_allow_remote"));
     cfg->service.log_level = dup_str(s, "log_level");
 
     const cJSON *a = get(eff, "aws");

@@ -21,10 +21,11 @@ struct cfg_kv {
 };
 
 struct cfg_service {
-    char *name;        /* default "drgate" */
-    char *state_dir;   /* default "/var/lib/drgate" */
-    char *http_listen; /* default "127.0.0.1:9464"; "host:0" = ephemeral */
-    char *log_level;   /* debug | info | warn | error; default "info" */
+    char *name;            /* default "drgate" */
+    char *state_dir;       /* default "/var/lib/drgate" */
+    char *http_listen;     /* default "127.0.0.1:9464"; "host:0" = ephemeral */
+    int http_allow_remote; /* default 0: http_listen must be loopback */
+    char *log_level;       /* debug | info | warn | error; default "info" */
 };
 
 struct cfg_aws {

@@ -70,6 +70,7 @@ cli_cmd_run(int argc, char **argv)
         .source_find = adapters.source_find,
         .sink_find = adapters.sink_find,
         .orchestrate = 1,
+        .http = 1,
         .drain_deadline_ms = drain * 1000,
         .handle_signals = 1,
     };

@@ -41,6 +41,12 @@
  * away, and runs engine_tick with the wall clock in its own transaction
  * once no message is queued. Replay never ticks.
  *
+ * Observability (observe.c): messages are counted as they arrive, the
+ * events of a transaction once it commits (observe_commit after every
+ * commit, observe_rollback after a rollback), AWS calls through the
+ * stack's observer. With opts.http the endpoint is bound in daemon_new
+ * (a bind failure is a startup error) and closed first in daemon_free.
+ *
  * Commands: seed 000 "status"/"validate" reach on_command inside the
  * message's transaction; they are started after the commit (forgotten on
  * rollback, so a redelivery starts them again), the message is acked with
@@ -67,6 +73,7 @@
 #include "orch_aws.h"
 #include "orchestrator.h"
 #include "mem.h"
+#include "observe.h"
 #include "outbox.h"
 #include "registry.h"
 #include "sink.h"
@@ -155,6 +162,10 @@ struct daemon {
     struct orch_aws *orch_aws;
     int in_batch;
     size_t parked; /* messages waiting for their SNS signature check */
+    /* Metrics and the HTTP endpoint (observe.h): events count when their
+     * transaction commits. */
+    struct observe *obs;
+    char *port_file;
 };
 
 static int64_t
@@ -234,8 +245,11 @@ on_emit(const cJSON *line, void *ctx)
         events_new(d->cfg->service.name, type, id, d->now, subject, data);
     int64_t seq = 0;
     d->emit_rc = store_events_append(d->st, ev, d->now, &seq, &d->emit_err);
-    if (d->emit_rc == DG_OK)
+    if (d->emit_rc == DG_OK) {
         d->last_seq = seq;
+        observe_event(d->obs, type,
+                      cJSON_GetObjectItemCaseSensitive(ev, "data"));
+    }
     cJSON_Delete(ev);
 }
 
@@ -245,7 +259,7 @@ const struct svc_client *
 daemon_aws_client(struct daemon *d)
 {
     if (!d->aws)
-        d->aws = registry_aws_new(d->base, d->cfg);
+        d->aws = registry_aws_new(d->base, d->cfg, observe_aws_call, d->obs);
     return registry_aws_svc(d->aws);
 }
 
@@ -262,16 +276,22 @@ append_event(struct daemon *d, const char *type, const char *subject,
     int64_t now = d->o.now_ms(d->o.clock_ctx);
     cJSON *ev = events_new(d->cfg->service.name, type, id, now, subject, data);
     int64_t seq = 0;
+    observe_commit(d->obs); /* what is pending belongs to an ended one */
     dg_rc rc = store_begin(d->st, err);
     if (rc == DG_OK)
         rc = store_events_append(d->st, ev, now, &seq, err);
+    if (rc == DG_OK)
+        observe_event(d->obs, type,
+                      cJSON_GetObjectItemCaseSensitive(ev, "data"));
     if (rc == DG_OK)
         rc = store_commit(d->st, err);
     cJSON_Delete(ev);
     if (rc != DG_OK) {
         store_rollback(d->st);
+        observe_rollback(d->obs);
         return rc;
     }
+    observe_commit(d->obs);
     outbox_kick(d->ob, seq);
     return DG_OK;
 }
@@ -403,6 +423,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
         d->now = now;
         d->cur_origin = NULL;
         d->cur_decision[0] = '\0';
+        observe_commit(d->obs);
         dg_rc rc = store_begin(d->st, &err);
         if (rc == DG_OK)
             rc = engine_tick(d->eng, now, &err);
@@ -415,10 +436,12 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
         if (rc == DG_OK)
             rc = store_commit(d->st, &err);
         if (rc == DG_OK) {
+            observe_commit(d->obs);
             if (d->last_seq)
                 outbox_kick(d->ob, d->last_seq);
         } else {
             store_rollback(d->st);
+            observe_rollback(d->obs);
             log_kv(DG_LOG_ERROR, "store failed: policy timer retries", "error",
                    err.msg, NULL);
             struct dg_err rerr;
@@ -456,6 +479,9 @@ orch_append(const char *type, const char *subject, cJSON *data,
     dg_rc rc = store_events_append(d->st, ev, t, &seq, err);
     if (rc == DG_OK && seq > d->last_seq)
         d->last_seq = seq;
+    if (rc == DG_OK)
+        observe_event(d->obs, type,
+                      cJSON_GetObjectItemCaseSensitive(ev, "data"));
     cJSON_Delete(ev);
     return rc;
 }
@@ -464,6 +490,7 @@ static void
 orch_committed(void *ctx)
 {
     struct daemon *d = ctx;
+    observe_commit(d->obs);
     if (d->last_seq)
         outbox_kick(d->ob, d->last_seq);
 }
@@ -557,6 +584,7 @@ deliver(struct source *src, void *handle, const char *data, size_t len,
     struct dsrc *s = ctx;
     struct daemon *d = s->d;
     (void)src;
+    observe_received(d->obs, s->src->ops->type);
     struct msg *m = dg_calloc(1, sizeof(*m));
     m->from = s;
     m->handle = handle;
@@ -654,6 +682,7 @@ process_cb(evutil_socket_t fd, short what, void *arg)
     dg_err_clear(&d->emit_err);
     d->last_seq = 0;
     d->now = d->o.now_ms(d->o.clock_ctx);
+    observe_commit(d->obs);
     dg_rc rc = store_begin(d->st, &err);
     d->in_batch = 1;
     for (size_t i = 0; rc == DG_OK && i < d->o.batch && d->qhead; i++) {
@@ -683,12 +712,14 @@ process_cb(evutil_socket_t fd, short what, void *arg)
     if (rc == DG_OK)
         rc = store_commit(d->st, &err);
     if (rc == DG_OK) {
+        observe_commit(d->obs);
         commands_settle(d, 1);
         ack_all(batch, SOURCE_COMMITTED);
         if (d->last_seq)
             outbox_kick(d->ob, d->last_seq);
     } else {
         store_rollback(d->st);
+        observe_rollback(d->obs);
         commands_settle(d, 0);
         log_kv(DG_LOG_ERROR, "store failed: messages left for redelivery",
                "error", err.msg, "rc", dg_rc_name(rc), NULL);
@@ -988,6 +1019,48 @@ sink_key(const struct cfg_io *io, size_t i)
     return dg_sprintf("sinks[%zu]:%s", i, io->type);
 }
 
+/* /readyz: every source and sink started, and not shutting down. */
+static int
+http_ready(char *reason, size_t n, void *ctx)
+{
+    const struct daemon *d = ctx;
+    if (d->ready && d->state < D_DRAINING)
+        return 1;
+    snprintf(reason, n, "%s", d->ready ? "draining" : "starting");
+    return 0;
+}
+
+static int64_t
+http_now(void *ctx)
+{
+    struct daemon *d = ctx;
+    return d->o.now_ms(d->o.clock_ctx);
+}
+
+/* The HTTP endpoint on service.http_listen; the bound port is logged and
+ * written to service.state_dir/http.port (for port 0). */
+static dg_rc
+start_http(struct daemon *d, struct dg_err *err)
+{
+    const char *dir = d->cfg->service.state_dir;
+    if (dir && *dir)
+        d->port_file = dg_sprintf("%s%shttp.port", dir,
+                                  dir[strlen(dir) - 1] == '/' ? "" : "/");
+    struct observe_listen_opts lo = {
+        .listen = d->cfg->service.http_listen ? d->cfg->service.http_listen
+                                              : "127.0.0.1:9464",
+        .allow_remote = d->cfg->service.http_allow_remote,
+        .store = d->st,
+        .outbox = d->ob,
+        .ready = http_ready,
+        .ready_ctx = d,
+        .now_ms = http_now,
+        .clock_ctx = d,
+        .port_file = d->port_file,
+    };
+    return observe_listen(d->obs, d->base, &lo, err);
+}
+
 /* The plan lifecycle over the composition root's AWS services. */
 static dg_rc
 start_orchestrator(struct daemon *d, struct dg_err *err)
@@ -1043,6 +1116,7 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
     d->deadline_ev = evtimer_new(base, deadline_cb, d);
     d->hard_ev = evtimer_new(base, hard_cb, d);
     d->tick_ev = evtimer_new(base, tick_cb, d);
+    d->obs = observe_new(DRGATE_VERSION, d->o.now_ms(d->o.clock_ctx));
 
     dg_rc rc = DG_OK;
     char *path =
@@ -1134,6 +1208,11 @@ daemon_new(struct event_base *base, const struct dg_config *cfg,
         s->name = dg_sprintf("sources[%zu] (%s)", i, io->type);
         s->src->name = s->name;
     }
+    if (d->o.http) {
+        rc = start_http(d, err);
+        if (rc != DG_OK)
+            goto fail;
+    }
     if (opts->handle_signals) {
         d->sig_term = evsignal_new(base, SIGTERM, signal_cb, d);
         d->sig_int = evsignal_new(base, SIGINT, signal_cb, d);
@@ -1196,6 +1275,7 @@ daemon_free(struct daemon *d)
         event_free(d->sig_int);
     if (d->sig_hup)
         event_free(d->sig_hup);
+    observe_stop(d->obs); /* no request is served past this point */
     /* The plan lifecycle first: parked replies are acked while their
      * sources still exist. */
     orch_free(d->orch);
@@ -1231,6 +1311,8 @@ daemon_free(struct daemon *d)
     event_free(d->deadline_ev);
     event_free(d->hard_ev);
     event_free(d->tick_ev);
+    observe_free(d->obs);
+    dg_free(d->port_file);
     dg_free(d);
 }
 

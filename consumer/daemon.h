@@ -27,6 +27,9 @@ struct daemon_opts {
     size_t batch;              /* messages per transaction; default 64 */
     int handle_signals;        /* SIGTERM/SIGINT drain, SIGHUP reopen */
     const char *store_path;    /* NULL: from the config */
+    /* 1: serve /healthz, /readyz, /metrics and /v1/plans on
+     * service.http_listen (observe.h); a bind failure fails daemon_new. */
+    int http;
     /* 1: the plan lifecycle (orchestrator.h) over the shared AWS stack:
      * references resolved, approval requested and published, approved
      * plans executed. 0: plans are bound synchronously as in replay and

@@ -334,3 +334,48 @@ store_views_plan(struct store *s, const char *plan_id, struct dg_buf *out,
     cJSON_Delete(o);
     return r;
 }
+
+dg_rc
+store_views_plan_counts(struct store *s,
+                        void (*fn)(const char *state, int64_t n, void *ctx),
+                        void *ctx, struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    dg_rc r = prepare(s,
+                      "SELECT state, count(*) FROM plans GROUP BY state "
+                      "ORDER BY state",
+                      &st, err);
+    if (r != DG_OK)
+        return r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(st, 0);
+        if (state)
+            fn(state, sqlite3_column_int64(st, 1), ctx);
+    }
+    if (rc != SQLITE_DONE)
+        r = store_sqlite_error(s, rc, err, "counting plans");
+    sqlite3_finalize(st);
+    return r;
+}
+
+dg_rc
+store_views_event_time(struct store *s, int64_t seq, int64_t *time_ms,
+                       int *found, struct dg_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st = NULL;
+    dg_rc r = prepare(s, "SELECT time_ms FROM events WHERE seq = ?1", &st, err);
+    if (r != DG_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *time_ms = sqlite3_column_int64(st, 0);
+        *found = 1;
+    } else if (rc != SQLITE_DONE) {
+        r = store_sqlite_error(s, rc, err, "reading an event time");
+    }
+    sqlite3_finalize(st);
+    return r;
+}

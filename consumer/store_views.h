@@ -6,6 +6,8 @@
  * exposed (no token hashes, no reply signatures). Runs on the loop thread
  * that owns the store, between the daemon's transactions.
  */
+#include <stdint.h>
+
 #include "err.h"
 
 struct dg_buf;
@@ -29,5 +31,16 @@ dg_rc store_views_plans(struct store *s, int limit, const char *state,
  * appended when plan_id is unknown. Errors as store_views_plans. */
 dg_rc store_views_plan(struct store *s, const char *plan_id, struct dg_buf *out,
                        int *found, struct dg_err *err);
+
+/* Calls fn(state, count, ctx) for each plan state present in the store
+ * (the drgate_plans_by_state gauge). Errors as store_views_plans. */
+dg_rc store_views_plan_counts(struct store *s,
+                              void (*fn)(const char *state, int64_t n,
+                                         void *ctx),
+                              void *ctx, struct dg_err *err);
+/* The row time (ms) of the event at seq into *time_ms; *found 0 when
+ * there is no such event. Errors as store_views_plans. */
+dg_rc store_views_event_time(struct store *s, int64_t seq, int64_t *time_ms,
+                             int *found, struct dg_err *err);
 
 #endif

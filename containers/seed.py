@@ -66,6 +66,7 @@ def main():
         cfg = json.load(f)
     cfg["service"]["state_dir"] = "/var/lib/drgate"
     cfg["service"]["http_listen"] = "0.0.0.0:9464"
+    cfg["service"]["http_allow_remote"] = True  # published to the host only
     cfg["store"]["path"] = "drgate.db"
     sim_host = urllib.parse.urlparse(a.sim).hostname
     for src in cfg["sources"]:

@@ -86,7 +86,8 @@ struct aws_op {
     struct event *timer;
     struct creds_waiter *waiter;
     struct http_call *http;
-    dg_rc early_rc; /* set: the timer completes the op with this */
+    int64_t started_ms; /* aws_call, by now_ms: the latency's start */
+    dg_rc early_rc;     /* set: the timer completes the op with this */
     struct dg_err early_err;
 };
 
@@ -104,6 +105,8 @@ struct aws_client {
     const char *(*env)(const char *, void *);
     int64_t retry_base_ms, retry_max_ms;
     void (*on_retry)(const char *, int, int64_t, const struct dg_err *, void *);
+    void (*on_complete)(const char *, const char *, dg_rc, int, int64_t,
+                        void *);
     int64_t skew_ms; /* server clock minus ours */
     struct retry_quota quota;
     struct aws_call_stats stats;
@@ -397,6 +400,10 @@ op_finish(struct aws_op *op, const struct http_response *hresp, dg_rc rc,
         };
         rp = &resp;
     }
+    if (c->on_complete)
+        c->on_complete(op->svc ? op->svc->name : "", op->operation, rc,
+                       op->attempt, c->now_ms(c->hook_ctx) - op->started_ms,
+                       c->hook_ctx);
     op->done(rp, rc, rc == DG_OK ? NULL : err, op->ctx);
     op_free(op);
 }
@@ -784,6 +791,7 @@ aws_client_new(struct event_base *base, struct http_engine *http,
         c->retry_base_ms = opts->retry_base_ms;
         c->retry_max_ms = opts->retry_max_ms;
         c->on_retry = opts->on_retry;
+        c->on_complete = opts->on_complete;
     }
     if (!c->region)
         c->region = dg_strdup("us-east-1");
@@ -852,6 +860,7 @@ aws_call(struct aws_client *c, const struct aws_request *req, aws_done_fn done,
     op->timeout_ms = req->timeout_ms;
     op->done = done;
     op->ctx = ctx;
+    op->started_ms = c->now_ms(c->hook_ctx);
     op->timer = evtimer_new(c->base, op_timer_cb, op);
     op->next = c->ops;
     if (c->ops)

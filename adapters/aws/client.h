@@ -105,6 +105,12 @@ struct aws_client_opts {
      * that failed, 1-based; why = its error). May be NULL. */
     void (*on_retry)(const char *operation, int attempt, int64_t delay_ms,
                      const struct dg_err *why, void *ctx);
+    /* Observer, called once per call just before its completion (not for
+     * calls cancelled by aws_client_free): the service's name ("sqs"), the
+     * operation, the result, the attempts made (0 when none was sent) and
+     * the time from aws_call to completion by now_ms. May be NULL. */
+    void (*on_complete)(const char *service, const char *operation, dg_rc rc,
+                        int attempts, int64_t latency_ms, void *ctx);
 };
 
 struct aws_client *aws_client_new(struct event_base *base,

@@ -33,7 +33,8 @@ struct aws_stack {
 };
 
 struct aws_stack *
-aws_stack_new(struct event_base *base, const struct dg_config *cfg)
+aws_stack_new(struct event_base *base, const struct dg_config *cfg,
+              aws_stack_observer_fn observe, void *ctx)
 {
     struct aws_stack *s = dg_calloc(1, sizeof(*s));
     s->http = http_engine_new(base, NULL);
@@ -44,7 +45,9 @@ aws_stack_new(struct event_base *base, const struct dg_config *cfg)
     struct aws_client_opts opts = {.region = cfg->aws.region,
                                    .endpoints = cfg->aws.endpoints,
                                    .nendpoints = cfg->aws.nendpoints,
-                                   .max_attempts = cfg->aws.max_attempts};
+                                   .max_attempts = cfg->aws.max_attempts,
+                                   .on_complete = observe,
+                                   .hook_ctx = ctx};
     s->sc.base = base;
     s->sc.aws = aws_client_new(base, s->http, s->creds, &opts);
     return s;

@@ -7,6 +7,8 @@
  * and the executor share it through its svc_client. Also the read-only
  * seed 000 commands ("status", "validate") answered from it.
  */
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 #include "err.h"
@@ -16,10 +18,18 @@ struct event_base;
 struct dg_config;
 struct aws_stack;
 
+/* Observer of every completed call (aws_client_opts.on_complete). */
+typedef void (*aws_stack_observer_fn)(const char *service,
+                                      const char *operation, dg_rc rc,
+                                      int attempts, int64_t latency_ms,
+                                      void *ctx);
+
 /* Builds the stack (no I/O yet; credentials are resolved at the first
- * call). Borrows base and cfg, which must outlive it. Never NULL. */
+ * call). Borrows base and cfg, which must outlive it; observe (may be
+ * NULL) is called with ctx for each completed call. Never NULL. */
 struct aws_stack *aws_stack_new(struct event_base *base,
-                                const struct dg_config *cfg);
+                                const struct dg_config *cfg,
+                                aws_stack_observer_fn observe, void *ctx);
 /* What the service wrappers take; valid until aws_stack_free. */
 const struct svc_client *aws_stack_svc(const struct aws_stack *s);
 /* Cancels every outstanding call (completions run with DG_ECANCELLED

@@ -26,6 +26,7 @@ SCEN = os.path.join(SRC, "tests", "data", "scenarios")
 def base_config(tmp, sources, sinks, store="drgate.db"):
     c = json.load(open(os.path.join(SCEN, "config.json")))
     c["service"]["state_dir"] = tmp
+    c["service"]["http_listen"] = "127.0.0.1:0"  # tests run in parallel
     c["store"] = {"path": store}
     c["sources"] = sources
     c["sinks"] = sinks

@@ -53,6 +53,12 @@ struct hooks {
     int nretries;
     int64_t delays[MAX_RETRIES];
     int64_t bound[MAX_RETRIES];
+    /* on_complete: how many, and the last one's figures */
+    int ncomplete;
+    char service[32], operation[64];
+    dg_rc rc;
+    int attempts;
+    int64_t latency_ms;
 };
 
 static int64_t base_ms = 100, max_ms = 400;
@@ -90,6 +96,19 @@ on_retry(const char *op, int attempt, int64_t delay, const struct dg_err *why,
     }
 }
 
+static void
+on_complete(const char *service, const char *operation, dg_rc rc, int attempts,
+            int64_t latency_ms, void *ctx)
+{
+    struct hooks *h = ctx;
+    h->ncomplete++;
+    snprintf(h->service, sizeof(h->service), "%s", service);
+    snprintf(h->operation, sizeof(h->operation), "%s", operation);
+    h->rc = rc;
+    h->attempts = attempts;
+    h->latency_ms = latency_ms;
+}
+
 struct fixture {
     struct event_base *base;
     struct http_engine *http;
@@ -110,6 +129,7 @@ make_client(int max_attempts)
         .env = fake_env,
         .now_ms = skewed_now,
         .on_retry = on_retry,
+        .on_complete = on_complete,
         .hook_ctx = &F.h,
         .retry_base_ms = base_ms,
         .retry_max_ms = max_ms,
@@ -252,6 +272,13 @@ START_TEST(throttled_query_then_ok)
     ck_assert_str_eq(acts, "throttle,throttle,forward");
     ck_assert_uint_eq(aws_client_stats(F.c)->throttled, 2);
     ck_assert_uint_eq(aws_client_stats(F.c)->retries, 2);
+    /* the observer: once, after the retries, with their count */
+    ck_assert_int_eq(F.h.ncomplete, 1);
+    ck_assert_str_eq(F.h.service, "sns");
+    ck_assert_str_eq(F.h.operation, "ListTopics");
+    ck_assert_int_eq(F.h.rc, DG_OK);
+    ck_assert_int_eq(F.h.attempts, 3);
+    ck_assert_int_ge(F.h.latency_ms, 0);
 }
 END_TEST
 
@@ -294,6 +321,10 @@ START_TEST(validation_not_retried)
     ck_assert_str_eq(r.err.code, "ValidationError");
     ck_assert_int_eq(r.err.http_status, 400);
     ck_assert_str_ne(r.err.request_id, "");
+    ck_assert_int_eq(F.h.ncomplete, 1);
+    ck_assert_str_eq(F.h.service, "cloudformation");
+    ck_assert_int_eq(F.h.rc, DG_EREMOTE);
+    ck_assert_int_eq(F.h.attempts, 1);
     char acts[512];
     ck_assert_int_eq(proxy_log(acts, sizeof(acts)), 1);
 }
