@@ -51,8 +51,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chaoslib import (GateProxy, Sandbox, Drgate, mark, table, say,  # noqa: E402
-                      drgate_binary)
+from chaoslib import (Approver, GateProxy, Sandbox, Drgate, mark, table,  # noqa: E402
+                      say, drgate_binary)
 
 SIM_OPS = ("FailoverGlobalCluster", "FailoverGlobalReplicationGroup")
 MOTO_OPS = ("ChangeResourceRecordSets", "UpdateService")
@@ -80,6 +80,8 @@ FULL = [
     # the approval request's publication lost to a kill
     ["proposed"],
 ]
+STEP_OF = {"FailoverGlobalCluster": "1.1", "FailoverGlobalReplicationGroup": "1.2",
+           "ChangeResourceRecordSets": "2.1", "UpdateService": "3.1"}
 RANDOM_PER_RUN = 3
 RANDOM_SPAN_S = (0.3, 7.0)
 
@@ -102,38 +104,6 @@ def sim_expected(sb):
             "FailoverGlobalReplicationGroup": {"%s->%s/%s" % (
                 v["global_replication_group_id"], sb.cfg["topology"]["secondary_region"],
                 v["secondary_replication_group_id"]): 1}}
-
-
-class Approver(threading.Thread):
-    """Reads the approval request and approves with both keys; the second
-    approval waits for `second` (set by the suite)."""
-
-    def __init__(self, run, binary):
-        super().__init__(daemon=True)
-        self.run_, self.binary = run, binary
-        self.req = None
-        self.second = threading.Event()
-        self.stop = threading.Event()
-        self.error = None
-        self.sent = 0
-
-    def run(self):
-        try:
-            while not self.stop.is_set() and self.req is None:
-                self.req = self.run_.approval_request()
-                if self.req is None:
-                    time.sleep(0.2)
-            if self.req is None:
-                return
-            self.run_.approve(self.binary, self.req, "dba-oncall")
-            self.sent = 1
-            while not self.second.wait(0.1):
-                if self.stop.is_set():
-                    return
-            self.run_.approve(self.binary, self.req, "incident-lead")
-            self.sent = 2
-        except Exception as e:  # reported by the suite
-            self.error = e
 
 
 class Crash:
@@ -186,6 +156,20 @@ class Crash:
             return time.monotonic() - t0 >= float(arg)
         raise ValueError(spec)
 
+    def seen_at_kill(self, spec, run):
+        """What the store says right after the kill: the step's row, or the
+        plan's state."""
+        kind, _, arg = spec.partition(":")
+        step = STEP_OF.get(arg, arg if kind in ("sent", "wait", "done") else None)
+        if step:
+            s = run.step(step)
+            return "%s %s/%s" % (step, s[0], s[1]) if s else "%s no row" % step
+        p = run.plans()
+        open_steps = run.q("SELECT step, state, mutation FROM steps WHERE state NOT IN "
+                           "('succeeded', 'failed') ORDER BY step")
+        return "plan %s%s" % (p[0][1] if p else "none", "".join(
+            ", %s %s/%s" % r for r in open_steps if r[1] != "pending"))
+
     def unreachable(self, spec, run, state):
         """This point can no longer come in this run."""
         kind, _, arg = spec.partition(":")
@@ -225,7 +209,8 @@ class Crash:
         ap = Approver(run, self.binary)
         ap.start()
         t0 = time.monotonic()
-        run.alarms()
+        alarms = threading.Thread(target=run.alarms, daemon=True)
+        alarms.start()
         rows = []
         pending = list(kills)
         state = {}
@@ -247,9 +232,10 @@ class Crash:
                 h = state.get("hold")
                 if h is not None:
                     h.release.set()
+                seen = self.seen_at_kill(head, run)
                 ok, why = run.integrity("kill%d" % (len(rows) + 1))
                 sqlite_ok &= ok
-                rows.append({"point": head, "t": t_kill, "sqlite": ok})
+                rows.append({"point": head, "t": t_kill, "sqlite": ok, "seen": seen})
                 if not ok:
                     note += " integrity after %s: %s" % (head, why)
                 pending.pop(0)
@@ -380,7 +366,7 @@ def main():
         if sb:
             sb.stop()
     say()
-    header = ["run", "kill point", "kill at", "done", "once", "events", "audit", "sqlite"]
+    header = ["run", "kill point", "kill at", "store at kill", "done", "once", "events", "audit", "sqlite"]
     rows = []
     kills = 0
     all_ok = ok
@@ -389,10 +375,10 @@ def main():
         all_ok &= all(v.values())
         for r in res["rows"]:
             if r["t"] is None:
-                rows.append([i, r["point"], "not reached", "", "", "", "", ""])
+                rows.append([i, r["point"], "not reached", "", "", "", "", "", ""])
                 continue
             kills += 1
-            rows.append([i, r["point"], "%.2f s" % r["t"], mark(v["done"]), mark(v["once"]),
+            rows.append([i, r["point"], "%.2f s" % r["t"], r["seen"], mark(v["done"]), mark(v["once"]),
                          mark(v["events"]), mark(v["audit"]),
                          mark(v["sqlite"] and r["sqlite"])])
     table(header, rows)
