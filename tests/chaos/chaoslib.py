@@ -621,12 +621,17 @@ class Run:
             flines = [l.rstrip("\n") for l in open(self.events_file) if l.strip()]
         fset = set(flines)
         fmissing = [eid for _, eid, js in rows if js not in fset]
+        # the stored form is canonical JSON (sorted keys, no white space)
+        noncanon = [eid for _, eid, js in rows if json.dumps(
+            json.loads(js), sort_keys=True, separators=(",", ":"), ensure_ascii=False) != js]
         dups = len(self.subscriber) - len(got)
-        ok = not (missing or changed or foreign or bad or fmissing)
+        ok = not (missing or changed or foreign or bad or fmissing or noncanon)
         detail = "%d events, %d at the subscriber (%d again)" % (len(rows), len(got), dups)
         if not ok:
-            detail += "; missing %d %s changed %d foreign %d bad %d file-missing %d" % (
-                len(missing), missing[:3], len(changed), len(foreign), len(bad), len(fmissing))
+            detail += ("; missing %d %s changed %d foreign %d bad %d file-missing %d "
+                       "not canonical %d") % (len(missing), missing[:3], len(changed),
+                                              len(foreign), len(bad), len(fmissing),
+                                              len(noncanon))
         return ok, detail, len(rows), dups
 
     def audit_verify(self, binary):

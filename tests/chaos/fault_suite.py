@@ -39,7 +39,7 @@ import http.server
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chaoslib import (Approver, FaultProxy, GateProxy, Sandbox, Drgate,  # noqa: E402
-                      MUTATING, mark, table, say, drgate_binary, wait_for)
+                      MUTATING, mark, table, say, drgate_binary)
 
 TRANSITION_S = 1.5
 ALL_SERVICES = ("sqs", "sns", "route53", "ecs", "ssm", "cloudformation", "sts", "events")
@@ -169,7 +169,7 @@ class Case:
                 # drgate talks to SQS through the proxy too
                 c["sources"][0]["queue_url"] = c["sources"][0]["queue_url"].replace(
                     sb.env["SANDBOX_MOTO_URL"], mp.url)
-            rc = self.drive("faults20", eps, sb.hermetic_env(), tweak=tweak)
+            rc = self.drive("faults20-%d" % self.seed, eps, sb.hermetic_env(), tweak=tweak)
             logs = [mp.log(), spx.log()]
         finally:
             mp.close()
@@ -386,17 +386,23 @@ def main():
                                                     a.seed, work))
     try:
         sb = Sandbox(work, transition_s=TRANSITION_S)
+        todo = []
         for name in a.case or CASES:
-            c = Case(sb, binary, a.quick, a.seed, a.keep)
+            if name == "faults20" and not a.quick:
+                todo += [("faults20/%d" % i, name, a.seed + 1000 * i) for i in range(3)]
+            else:
+                todo.append((name, name, a.seed))
+        for label, name, seed in todo:
+            c = Case(sb, binary, a.quick, seed, a.keep)
             t = time.monotonic()
             try:
                 outcome, v = getattr(c, name.replace("-", "_"))()
             except Exception as e:  # one broken case does not hide the others
                 outcome, v = "error", {"ran": False}
                 c.note += " %s: %s" % (type(e).__name__, e)
-            results.append((name, outcome, v, c.figures, c.note.strip(),
+            results.append((label, outcome, v, c.figures, c.note.strip(),
                             time.monotonic() - t))
-            say("%s: %s in %.0f s %s%s" % (name, outcome, time.monotonic() - t,
+            say("%s: %s in %.0f s %s%s" % (label, outcome, time.monotonic() - t,
                                           " ".join("%s %s" % (k, mark(x)) for k, x in v.items()),
                                           (" -- " + c.note.strip()) if c.note.strip() else ""))
             say("  figures: %s" % json.dumps(c.figures, sort_keys=True))
