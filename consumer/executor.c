@@ -374,10 +374,15 @@ static void
 step_finish(struct xstep *st, enum sstate state, const char *fmt, ...)
 {
     struct executor *e = st->ex;
+    /* The arguments may point into st->reason (the last observation's
+     * reason): format apart, as overlapping vsnprintf is undefined (glibc
+     * gave an empty reason). */
+    char why[WHY_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(st->reason, sizeof(st->reason), fmt, ap);
+    vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
+    memcpy(st->reason, why, sizeof(st->reason));
     step_stop_timers(st);
     st->state = state;
     st->finished_ms = wall_now(e);
