@@ -458,6 +458,52 @@ approval_request_create(const struct approval_gate *g, struct store *s,
     return rc;
 }
 
+dg_rc
+approval_request_reissue(const struct approval_gate *g, struct store *s,
+                         const struct approval_request_in *in,
+                         struct approval_publication *out, struct dg_err *err)
+{
+    unsigned char raw[APPROVAL_TOKEN_BYTES];
+    char hash[DG_SHA256_HEX_LEN + 1];
+    memset(out, 0, sizeof(*out));
+    const struct plan *p = in->plan;
+    if (!p || !p->id || !in->random)
+        return dg_err_setc(err, DG_EINVALID, "bad_request",
+                           "approval request: plan and random source needed");
+    struct store_appr_req row;
+    int found = 0;
+    dg_rc rc = store_appr_req_get(s, p->id, &row, &found, err);
+    if (rc != DG_OK)
+        return rc;
+    if (!found || strcmp(row.state, STORE_APPR_PENDING) != 0 ||
+        strcmp(row.digest, p->digest) != 0) {
+        store_appr_req_cleanup(&row);
+        return dg_err_setc(err, DG_EINVALID, "not_pending",
+                           "approval request of %s is not pending", p->id);
+    }
+    out->quorum = row.quorum;
+    out->expires_ms = row.expires_ms;
+    store_appr_req_cleanup(&row);
+    if (in->random(raw, sizeof(raw), in->random_ctx) != 0) {
+        OPENSSL_cleanse(raw, sizeof(raw));
+        return dg_err_setc(err, DG_EFATAL, "random",
+                           "approval request: no random bytes for the token");
+    }
+    b64_encode(raw, sizeof(raw), b64url, 0, out->token);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    token_hash_hex(out->token, hash);
+    int changed = 0;
+    rc = build_publication(g, in, out, err);
+    if (rc == DG_OK)
+        rc = store_appr_req_set_token(s, p->id, hash, &changed, err);
+    if (rc == DG_OK && !changed)
+        rc = dg_err_setc(err, DG_EINVALID, "not_pending",
+                         "approval request of %s is not pending", p->id);
+    if (rc != DG_OK)
+        approval_publication_cleanup(out);
+    return rc;
+}
+
 void
 approval_publication_cleanup(struct approval_publication *p)
 {

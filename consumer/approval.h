@@ -83,6 +83,14 @@ dg_rc approval_request_create(const struct approval_gate *g, struct store *s,
                               const struct approval_request_in *in,
                               struct approval_publication *out,
                               struct dg_err *err);
+/* For a pending request whose publication was lost (drgate stopped before
+ * SNS took it): a new token replaces the old one (whose value is gone),
+ * keeping the expiry and quorum; *out as for approval_request_create.
+ * DG_EINVALID "not_pending" when the request is no longer pending. */
+dg_rc approval_request_reissue(const struct approval_gate *g, struct store *s,
+                               const struct approval_request_in *in,
+                               struct approval_publication *out,
+                               struct dg_err *err);
 void approval_publication_cleanup(struct approval_publication *p);
 
 /* Ends a pending request from outside the gate (plan superseded or

@@ -36,6 +36,7 @@
 #include <openssl/crypto.h>
 
 #include "approval.h"
+#include "store_approval.h"
 #include "config.h"
 #include "decode.h"
 #include "engine.h"
@@ -66,7 +67,9 @@ struct pub {
     struct pub *next;
     char *plan_id;
     char *subject;
-    char *message; /* SECRET: holds the token */
+    char *message;          /* SECRET: holds the token */
+    struct event *retry_ev; /* set while waiting to publish again */
+    int retry_s;
 };
 
 struct startq {
@@ -177,6 +180,8 @@ pub_free(struct pub *p)
 {
     if (!p)
         return;
+    if (p->retry_ev)
+        event_free(p->retry_ev);
     if (p->message) {
         OPENSSL_cleanse(p->message, strlen(p->message));
         dg_free(p->message);
@@ -196,6 +201,8 @@ pub_unlink(struct pub *p)
         }
 }
 
+static void publish_again(struct pub *p);
+
 static void
 published(const char *message_id, dg_rc rc, const struct dg_err *err, void *ctx)
 {
@@ -205,17 +212,73 @@ published(const char *message_id, dg_rc rc, const struct dg_err *err, void *ctx)
         pub_free(p);
         return;
     }
-    pub_unlink(p);
-    if (rc == DG_OK)
+    if (rc == DG_OK) {
         log_kv(DG_LOG_INFO, "approval request published", "plan_id", p->plan_id,
                "message_id", message_id ? message_id : "", NULL);
-    else if (rc != DG_ECANCELLED)
+        struct dg_err e;
+        dg_err_clear(&e);
+        if (store_begin(o->o.store, &e) != DG_OK ||
+            store_appr_req_set_published(o->o.store, p->plan_id, &e) != DG_OK ||
+            store_commit(o->o.store, &e) != DG_OK) {
+            store_rollback(o->o.store);
+            /* Not fatal: at worst a restart publishes it once more. */
+            log_kv(DG_LOG_WARN, "cannot mark the approval request published",
+                   "plan_id", p->plan_id, "error", e.msg, NULL);
+        }
+    } else if (rc != DG_ECANCELLED) {
         log_kv(DG_LOG_ERROR,
-               "cannot publish the approval request: the plan stays pending "
-               "until it expires",
+               "cannot publish the approval request: trying again while it "
+               "is pending",
                "plan_id", p->plan_id, "error", err ? err->msg : "", NULL);
+        publish_again(p); /* keeps p */
+        return;
+    }
+    pub_unlink(p);
     pub_free(p);
     progress(o);
+}
+
+static void
+publish_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pub *p = arg;
+    struct orchestrator *o = p->o;
+    event_free(p->retry_ev);
+    p->retry_ev = NULL;
+    struct store_appr_req row;
+    int found = 0;
+    struct dg_err e;
+    dg_err_clear(&e);
+    int pending =
+        store_appr_req_get(o->o.store, p->plan_id, &row, &found, &e) == DG_OK &&
+        found && strcmp(row.state, STORE_APPR_PENDING) == 0 &&
+        row.expires_ms > now(o);
+    if (found)
+        store_appr_req_cleanup(&row);
+    if (!pending) {
+        pub_unlink(p);
+        pub_free(p);
+        progress(o);
+        return;
+    }
+    o->o.services.publish(o->o.services.impl,
+                          o->o.cfg->approval.request_topic_arn, p->subject,
+                          p->message, 1, "drgate.approval.requested",
+                          p->plan_id, "critical", published, p);
+}
+
+/* A failed publish is tried again (5 s, doubling to 60 s) while the request
+ * is pending and unexpired: approvers must see it. */
+static void
+publish_again(struct pub *p)
+{
+    int delay = p->retry_s ? p->retry_s * 2 : 5;
+    p->retry_s = delay > 60 ? 60 : delay;
+    p->retry_ev = evtimer_new(p->o->o.base, publish_retry_cb, p);
+    struct timeval tv = {p->retry_s, 0};
+    evtimer_add(p->retry_ev, &tv);
 }
 
 static void
@@ -921,11 +984,67 @@ orch_new(const struct orch_opts *opts, struct orchestrator **out,
     return DG_OK;
 }
 
+/* Requests recorded but never published (drgate stopped before SNS took
+ * them): their token is gone with the process, so each gets a new one and
+ * is published now. */
+static dg_rc
+republish_unpublished(struct orchestrator *o, struct dg_err *err)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    dg_rc rc = store_appr_req_unpublished(o->o.store, now(o), &ids, &n, err);
+    if (rc != DG_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        struct dg_err e;
+        dg_err_clear(&e);
+        cJSON *line = load_plan(o, ids[i], &e);
+        struct plan *plan = NULL;
+        if (!line || plan_from_json(line, &plan, &e) != DG_OK) {
+            log_kv(DG_LOG_ERROR, "cannot republish an approval request",
+                   "plan_id", ids[i], "error", e.msg, NULL);
+            cJSON_Delete(line);
+            continue;
+        }
+        cJSON_Delete(line);
+        struct approval_request_in ri = {.plan = plan,
+                                         .now_ms = now(o),
+                                         .random = approval_random_openssl,
+                                         .lag_ms = -1};
+        struct approval_publication ap;
+        memset(&ap, 0, sizeof(ap));
+        dg_rc r = store_begin(o->o.store, &e);
+        if (r == DG_OK)
+            r = approval_request_reissue(o->gate, o->o.store, &ri, &ap, &e);
+        if (r == DG_OK)
+            r = store_commit(o->o.store, &e);
+        if (r != DG_OK) {
+            store_rollback(o->o.store);
+            log_kv(DG_LOG_ERROR, "cannot republish an approval request",
+                   "plan_id", ids[i], "error", e.msg, NULL);
+        } else {
+            log_kv(DG_LOG_INFO,
+                   "approval request was never published: publishing it "
+                   "with a new token",
+                   "plan_id", ids[i], NULL);
+            publish_request(o, plan->id, &ap);
+        }
+        approval_publication_cleanup(&ap);
+        plan_free(plan);
+    }
+    store_appr_names_free(ids, n);
+    return DG_OK;
+}
+
 dg_rc
 orch_start(struct orchestrator *o, struct dg_err *err)
 {
     int resumed = 0;
     dg_rc rc = store_proposal_each(o->o.store, resume_proposal, o, err);
+    if (rc != DG_OK)
+        return rc;
+    if (rc == DG_OK)
+        rc = republish_unpublished(o, err);
     if (rc != DG_OK)
         return rc;
     rc = executor_resume(o->ex, &resumed, err);

@@ -309,3 +309,45 @@ plan_summary(const struct plan *p, struct dg_buf *b)
     }
     return rc;
 }
+
+dg_rc
+plan_from_json(const cJSON *line, struct plan **out, struct dg_err *err)
+{
+    *out = NULL;
+    const char *id = dg_json_str(line, "plan_id");
+    const char *digest = dg_json_str(line, "digest");
+    const char *klass = dg_json_str(line, "class");
+    const cJSON *body = dg_json_obj(line, "plan");
+    if (!id || !digest || !klass || !body)
+        return dg_err_setc(err, DG_EINVALID, "bad_plan",
+                           "stored plan lacks plan_id, digest, class or plan");
+    char *canon = dg_json_canonical_str(body, PLAN_MAX_CANONICAL);
+    if (!canon)
+        return dg_err_setc(err, DG_EINVALID, "bad_plan",
+                           "stored plan %s has no canonical form", id);
+    char hex[DG_SHA256_HEX_LEN + 1], want[8 + DG_SHA256_HEX_LEN + 1];
+    digest_sha256_hex(canon, strlen(canon), hex);
+    snprintf(want, sizeof(want), "sha256:%s", hex);
+    if (strcmp(want, digest) != 0) {
+        dg_free(canon);
+        return dg_err_setc(err, DG_EINVALID, "digest_mismatch",
+                           "stored plan %s does not match its digest", id);
+    }
+    struct plan *p = dg_calloc(1, sizeof(*p));
+    p->id = dg_strdup(id);
+    p->digest = dg_strdup(digest);
+    p->plan_class = dg_strdup(klass);
+    p->body = cJSON_Duplicate(body, 1);
+    p->canonical = canon;
+    p->mutating =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "mutating"));
+    p->data_loss =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "data_loss"));
+    const cJSON *layers = dg_json_arr(body, "layers");
+    for (const cJSON *l = layers ? layers->child : NULL; l; l = l->next) {
+        const cJSON *steps = dg_json_arr(l, "steps");
+        p->nsteps += steps ? (size_t)cJSON_GetArraySize(steps) : 0;
+    }
+    *out = p;
+    return DG_OK;
+}

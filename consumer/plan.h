@@ -51,6 +51,10 @@ void plan_free(struct plan *p);
 /* The replay line {"kind":"plan","plan_id","digest","class","runbook",
  * "plan"}; caller frees with cJSON_Delete. */
 cJSON *plan_json(const struct plan *p);
+/* Rebuilds a plan from its stored line (plan_json's output), checking that
+ * the body still hashes to its digest (DG_EINVALID "digest_mismatch"
+ * otherwise). Caller frees *out with plan_free. */
+dg_rc plan_from_json(const cJSON *line, struct plan **out, struct dg_err *err);
 /* Appends a human-readable summary: what changes, where, in which order,
  * whether data can be lost. */
 dg_rc plan_summary(const struct plan *p, struct dg_buf *b);

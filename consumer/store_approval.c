@@ -319,3 +319,75 @@ store_appr_rollback(struct store *s)
     if (sqlite3_exec(db, "ROLLBACK TO approval", NULL, NULL, NULL) == SQLITE_OK)
         (void)sqlite3_exec(db, "RELEASE approval", NULL, NULL, NULL);
 }
+
+dg_rc
+store_appr_req_set_token(struct store *s, const char *plan_id,
+                         const char *token_hash, int *changed,
+                         struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *changed = 0;
+    dg_rc rc = prep(s,
+                    "UPDATE approval_requests SET token_hash = ?, "
+                    "published = 0 WHERE plan_id = ? AND state = 'pending'",
+                    &st, err);
+    if (rc != DG_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, plan_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+        return store_sqlite_error(s, src, err, "renewing a request token");
+    *changed = sqlite3_changes(store_sqlite(s)) == 1;
+    return DG_OK;
+}
+
+dg_rc
+store_appr_req_set_published(struct store *s, const char *plan_id,
+                             struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    dg_rc rc = prep(s,
+                    "UPDATE approval_requests SET published = 1 WHERE "
+                    "plan_id = ?",
+                    &st, err);
+    if (rc != DG_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, plan_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+        return store_sqlite_error(s, src, err, "marking a request published");
+    return DG_OK;
+}
+
+dg_rc
+store_appr_req_unpublished(struct store *s, int64_t now_ms, char ***ids,
+                           size_t *n, struct dg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *ids = NULL;
+    *n = 0;
+    dg_rc rc = prep(s,
+                    "SELECT plan_id FROM approval_requests WHERE state = "
+                    "'pending' AND published = 0 AND expires_ms > ? ORDER BY "
+                    "created_ms LIMIT 1000",
+                    &st, err);
+    if (rc != DG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        *ids = dg_realloc(*ids, sizeof(**ids) * (*n + 1));
+        (*ids)[(*n)++] = dg_strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE) {
+        store_appr_names_free(*ids, *n);
+        *ids = NULL;
+        *n = 0;
+        return store_sqlite_error(s, src, err, "listing unpublished requests");
+    }
+    return DG_OK;
+}

@@ -59,6 +59,19 @@ void store_appr_req_free_all(struct store_appr_req *rows, size_t n);
 dg_rc store_appr_req_next_expiry(struct store *s, int64_t *ms, int *found,
                                  struct dg_err *err);
 
+/* Replaces a pending request's token hash (a new token for a request that
+ * was never published) and clears its published mark. */
+dg_rc store_appr_req_set_token(struct store *s, const char *plan_id,
+                               const char *token_hash, int *changed,
+                               struct dg_err *err);
+/* The request reached the request topic. */
+dg_rc store_appr_req_set_published(struct store *s, const char *plan_id,
+                                   struct dg_err *err);
+/* Pending, unexpired requests never published (plan ids; free with
+ * store_appr_names_free). */
+dg_rc store_appr_req_unpublished(struct store *s, int64_t now_ms, char ***ids,
+                                 size_t *n, struct dg_err *err);
+
 /* Records a counted reply. For decision "approve" an existing row of the
  * same approver is kept and *inserted is 0; "reject" replaces it. */
 dg_rc store_appr_add(struct store *s, const char *plan_id, const char *approver,

@@ -154,12 +154,21 @@ struct fake_pub {
     void *ctx;
 };
 static int published;
+static int publish_mode;          /* 0 answer OK, 1 never answer, 2 fail */
+static struct fake_pub *lost_pub; /* the call "in flight" when drgate died */
 static void
 fire_pub(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct fake_pub *fp = arg;
-    fp->done("fake-message-id", DG_OK, NULL, fp->ctx);
+    if (publish_mode == 2) {
+        struct dg_err e;
+        dg_err_clear(&e);
+        dg_err_setc(&e, DG_ETRANSIENT, "Throttling", "rate exceeded");
+        fp->done(NULL, DG_ETRANSIENT, &e, fp->ctx);
+    } else {
+        fp->done("fake-message-id", DG_OK, NULL, fp->ctx);
+    }
     dg_free(fp);
 }
 static void
@@ -174,6 +183,10 @@ fake_publish(void *impl, const char *topic_arn, const char *subject,
     fp->done = done;
     fp->ctx = ctx;
     published++;
+    if (publish_mode == 1) { /* lost: drgate dies before SNS answers */
+        lost_pub = fp;
+        return;
+    }
     struct timeval zero = {0, 0};
     ck_assert(event_base_once(F.base, -1, EV_TIMEOUT, fire_pub, fp, &zero) ==
               0);
@@ -234,6 +247,7 @@ setup(void)
     dg_buf_cleanup(&errors);
     F.base = event_base_new();
     published = 0;
+    publish_mode = 0;
     F.o = new_orch();
 }
 
@@ -378,6 +392,98 @@ START_TEST(rolled_back_proposal_is_dropped)
 }
 END_TEST
 
+static int
+unpublished(void)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_appr_req_unpublished(F.s, T0, &ids, &n, &err) == DG_OK);
+    store_appr_names_free(ids, n);
+    return (int)n;
+}
+
+static char *
+token_hash_of(const char *plan_id)
+{
+    struct store_appr_req r;
+    int found = 0;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_appr_req_get(F.s, plan_id, &r, &found, &err) == DG_OK);
+    ck_assert(found);
+    char *h = dg_strdup(r.token_hash);
+    store_appr_req_cleanup(&r);
+    return h;
+}
+
+/* The request was recorded but its publication was lost (drgate died
+ * before SNS answered): the restart publishes it again with a new token,
+ * so the old token (gone with the process) cannot be used. */
+START_TEST(lost_request_is_republished_with_a_new_token)
+{
+    publish_mode = 1;
+    propose(1);
+    for (int i = 0; i < 20 && store_count(F.s, "plans") == 0; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(store_count(F.s, "plans"), 1);
+    ck_assert_int_eq(published, 1);
+    ck_assert_int_eq(unpublished(), 1);
+    char **ids = NULL;
+    size_t n = 0;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_appr_req_unpublished(F.s, T0, &ids, &n, &err) == DG_OK);
+    char *before = token_hash_of(ids[0]);
+    /* crash and restart (the SNS client cancels what was in flight) */
+    orch_free(F.o);
+    ck_assert_ptr_nonnull(lost_pub);
+    lost_pub->done(NULL, DG_ECANCELLED, NULL, lost_pub->ctx);
+    dg_free(lost_pub);
+    lost_pub = NULL;
+    publish_mode = 0;
+    F.o = new_orch();
+    ck_assert(orch_start(F.o, &err) == DG_OK);
+    for (int i = 0; i < 20 && unpublished() > 0; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(published, 2);
+    ck_assert_int_eq(unpublished(), 0);
+    char *after = token_hash_of(ids[0]);
+    ck_assert_str_ne(before, after);
+    /* published requests are not published again */
+    orch_free(F.o);
+    F.o = new_orch();
+    ck_assert(orch_start(F.o, &err) == DG_OK);
+    for (int i = 0; i < 5; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(published, 2);
+    dg_free(before);
+    dg_free(after);
+    store_appr_names_free(ids, n);
+}
+END_TEST
+
+/* A publish that fails is tried again while the request is pending. */
+START_TEST(failed_publish_is_retried)
+{
+    publish_mode = 2;
+    propose(1);
+    for (int i = 0; i < 20 && published == 0; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(published, 1);
+    ck_assert_int_eq(unpublished(), 1);
+    publish_mode = 0;
+    /* the retry timer (5 s) fires: run the loop until it has */
+    struct timeval limit = {8, 0};
+    event_base_loopexit(F.base, &limit);
+    while (unpublished() > 0 && !event_base_got_exit(F.base))
+        event_base_loop(F.base, EVLOOP_ONCE);
+    ck_assert_int_eq(published, 2);
+    ck_assert_int_eq(unpublished(), 0);
+}
+END_TEST
+
 START_TEST(read_only_passes_the_gate)
 {
     struct plan *p = store_plan("ValidateAuroraGlobal", T0);
@@ -406,6 +512,8 @@ suite(void)
     tcase_add_test(tc, read_only_passes_the_gate);
     tcase_add_test(tc, proposal_survives_a_crash);
     tcase_add_test(tc, rolled_back_proposal_is_dropped);
+    tcase_add_test(tc, lost_request_is_republished_with_a_new_token);
+    tcase_add_test(tc, failed_publish_is_retried);
     suite_add_tcase(s, tc);
     return s;
 }
