@@ -1062,7 +1062,12 @@ orch_start(struct orchestrator *o, struct dg_err *err)
 int
 orch_busy(const struct orchestrator *o)
 {
-    return o->props != NULL || o->pubs != NULL || o->starts != NULL ||
+    /* A publication waiting to be retried is not in flight: the request
+     * stays unpublished in the store and the next start publishes it. */
+    int publishing = 0;
+    for (const struct pub *p = o->pubs; p; p = p->next)
+        publishing |= p->retry_ev == NULL;
+    return o->props != NULL || publishing || o->starts != NULL ||
            executor_active(o->ex) > 0;
 }
 
@@ -1087,8 +1092,14 @@ orch_free(struct orchestrator *o)
      * completions only free themselves. */
     for (struct prop *p = o->props; p; p = p->next)
         p->o = NULL;
-    for (struct pub *p = o->pubs; p; p = p->next)
-        p->o = NULL;
+    while (o->pubs) {
+        struct pub *p = o->pubs;
+        o->pubs = p->next;
+        if (p->retry_ev) /* waiting for its timer: nothing in flight */
+            pub_free(p);
+        else
+            p->o = NULL;
+    }
     approval_gate_free(o->gate);
     dg_free(o);
 }

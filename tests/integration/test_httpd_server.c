@@ -135,7 +135,9 @@ fill(struct store *s)
         }
     }
     const char *sql =
-        "INSERT INTO approval_requests VALUES "
+        "INSERT INTO approval_requests "
+        "(plan_id,digest,class,quorum,token_hash,data_loss,created_ms,expires_"
+        "ms,state,decided_ms) VALUES "
         "('plan-20260101T000000Z-aaaaaaaa','sha256:aa','planned',2,"
         "'TOKENHASH',0,1767225600000,1767229200000,'pending',NULL),"
         "('plan-20260101T000200Z-cccccccc','sha256:cc','planned',1,"

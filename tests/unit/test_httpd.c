@@ -189,7 +189,9 @@ store_setup(void)
                                     "executing", "{\"plan_id\":\"plan-b\"}",
                                     1767225720000LL, &err),
                      DG_OK);
-    exec_sql("INSERT INTO approval_requests VALUES ('plan-a','sha256:aa',"
+    exec_sql("INSERT INTO approval_requests "
+             "(plan_id,digest,class,quorum,token_hash,data_loss,created_ms,"
+             "expires_ms,state,decided_ms) VALUES ('plan-a','sha256:aa',"
              "'planned',2,'SECRET-HASH',0,1767225600000,1767229200000,"
              "'pending',NULL);"
              "INSERT INTO approvals VALUES ('plan-a','alice','approve',"
