@@ -122,8 +122,8 @@ static const char *const migrations[] = {
     /* 6: whether an approval request reached the request topic; a pending
      * request never published is published again (with a new token) at
      * start-up, and a failed publish is retried while it is pending. */
-    "ALTER TABLE approval_requests ADD COLUMN published INTEGER NOT NULL "
-    "DEFAULT 0;",
+    ("ALTER TABLE approval_requests ADD COLUMN published INTEGER NOT NULL "
+     "DEFAULT 0;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
