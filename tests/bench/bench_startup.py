@@ -50,11 +50,14 @@ def measure(cmd, ready, from_stderr, env):
                          stderr=subprocess.PIPE if from_stderr else subprocess.DEVNULL,
                          env=env)
     stream = p.stderr if from_stderr else p.stdout
+    seen = []
     try:
         while True:
             line = stream.readline()
             if not line:
-                sys.exit("%s ended before ready (exit %s)" % (cmd[0], p.wait()))
+                sys.exit("%s ended before ready (exit %s); it printed:\n%s"
+                         % (cmd[0], p.wait(), b"".join(seen[-20:]).decode("utf-8", "replace")))
+            seen.append(line)
             if ready in line:
                 el = time.perf_counter() - t
                 rss = vmrss_kib(p.pid)
