@@ -73,14 +73,18 @@ struct executor_opts {
     struct executor_clock clock;
     struct executor_timers timers;
     struct executor_hooks hooks;
-    int64_t poll_first_ms; /* default 1000 */
-    int64_t poll_max_ms;   /* default 10000 */
-    double poll_factor;    /* default 1.6 (with +-20% jitter) */
+    int64_t poll_first_ms; /* default 250 */
+    int64_t poll_max_ms;   /* default 5000 */
+    double poll_factor;    /* default 1.5 (with +-20% jitter) */
     /* After a mutating call was accepted but its effect is not visible,
      * how long to wait before issuing it again. Default 30000. */
     int64_t sent_grace_ms;
     int max_issues;       /* mutating calls per step at most; default 3 */
     int max_observe_fail; /* consecutive failed observations; default 8 */
+    /* ... and for at least this long (wall clock) before a step gives up
+     * on observing: a short API blip never fails a step, however fast
+     * the polls. Default 60000. */
+    int64_t observe_fail_ms;
 };
 
 /* Timestamps for the recovery figures of the plan's final event (0:

@@ -39,6 +39,9 @@ struct script {
     int refuse_precheck; /* precheck fails */
     int already_done_ok; /* already_done says yes */
     int broken;          /* after the call the world says BROKEN */
+    /* observations fail (Throttling) from this time until that one (0:
+     * never; until 0: for ever) */
+    int64_t obs_fail_from_ms, obs_fail_until_ms;
 };
 
 struct world {
@@ -214,6 +217,14 @@ fake_observe(void *impl, const struct action_step *st, action_observe_fn done,
     struct pending *p = dg_calloc(1, sizeof(*p));
     p->odone = done;
     p->ctx = ctx;
+    const struct script *s = &W.s[i];
+    if (s->obs_fail_from_ms && now_ms >= s->obs_fail_from_ms &&
+        (!s->obs_fail_until_ms || now_ms < s->obs_fail_until_ms)) {
+        p->rc = DG_ETRANSIENT;
+        dg_err_setc(&p->err, p->rc, "Throttling", "scripted throttling");
+        later(p);
+        return;
+    }
     p->obs = cJSON_CreateObject();
     cJSON_AddStringToObject(p->obs, "verdict", world_verdict(i));
     later(p);
@@ -642,6 +653,40 @@ START_TEST(broken_fails)
 }
 END_TEST
 
+/* Throttled observations for 45 s (about ten polls) while the change
+ * runs: the step rides it out and succeeds. */
+START_TEST(observe_blip_does_not_fail_the_step)
+{
+    add_script((struct script){.step = "1.1",
+                               .duration_ms = 60000,
+                               .obs_fail_from_ms = 5000,
+                               .obs_fail_until_ms = 50000});
+    struct executor *e = start("1.1", 600);
+    run_until_quiet(3600000);
+    ck_assert_msg(plan_ok == 1, "%s", report);
+    ck_assert_int_ge(W.observes[0], 8 + 2); /* >= 8 failed in the blip */
+    ck_assert_int_eq(W.mutates[0], 1);
+    executor_free(e);
+}
+END_TEST
+
+/* Observations that keep failing fail the step, naming the failure, only
+ * after 8 consecutive failures AND 60 s of them. */
+START_TEST(observe_failing_for_long_fails_the_step)
+{
+    add_script((struct script){
+        .step = "1.1", .duration_ms = 600000, .obs_fail_from_ms = 5000});
+    struct executor *e = start("1.1", 1800);
+    run_until_quiet(3600000);
+    ck_assert_int_eq(plan_ok, 0);
+    ck_assert_ptr_nonnull(
+        strstr(report, "observe failed: Throttling: scripted throttling"));
+    ck_assert_int_ge(now_ms, 5000 + 60000);
+    ck_assert_int_le(now_ms, 5000 + 60000 + 5000 + 1000);
+    executor_free(e);
+}
+END_TEST
+
 START_TEST(polling_grows_with_jitter_and_stays_bounded)
 {
     add_script((struct script){.step = "1.1", .duration_ms = 120000});
@@ -649,22 +694,22 @@ START_TEST(polling_grows_with_jitter_and_stays_bounded)
     run_until_quiet(3600000);
     ck_assert_int_eq(plan_ok, 1);
     ck_assert_uint_ge(npolls, 12);
-    ck_assert_int_ge(polls[0], 800);
-    ck_assert_int_le(polls[0], 1200);
+    ck_assert_int_ge(polls[0], 200);
+    ck_assert_int_le(polls[0], 300);
     int distinct = 0;
     for (size_t i = 0; i < npolls; i++) {
-        ck_assert_int_ge(polls[i], 500);
-        ck_assert_int_le(polls[i], 10000);
+        ck_assert_int_ge(polls[i], 125);
+        ck_assert_int_le(polls[i], 5000);
         if (i > 0 && polls[i] != polls[i - 1])
             distinct++;
     }
     /* it backs off: the 5th poll waits longer than the first */
     ck_assert_int_gt(polls[5], polls[0]);
-    /* and reaches the ceiling region */
-    ck_assert_int_ge(polls[npolls - 2], 8000);
+    /* and reaches the ceiling region (5 s, jitter -20%) */
+    ck_assert_int_ge(polls[npolls - 2], 4000);
     ck_assert_int_gt(distinct, 5); /* jitter */
     /* done within one max interval of the change */
-    ck_assert_int_le(now_ms, 120000 + 10000 + 1000);
+    ck_assert_int_le(now_ms, 120000 + 5000 + 1000);
     executor_free(e);
 }
 END_TEST
@@ -1021,6 +1066,8 @@ suite(void)
     tcase_add_test(tc, deadline_fails_with_reason);
     tcase_add_test(tc, broken_fails);
     tcase_add_test(tc, polling_grows_with_jitter_and_stays_bounded);
+    tcase_add_test(tc, observe_blip_does_not_fail_the_step);
+    tcase_add_test(tc, observe_failing_for_long_fails_the_step);
     tcase_add_test(tc, poll_delay_table);
     tcase_add_test(tc, unknown_type_and_duplicate_refused);
     tcase_add_loop_test(tc, crash_then_resume, 0,
