@@ -493,6 +493,7 @@ map_result(struct http_call *c, CURLcode res)
     struct dg_err *err = &c->err;
     const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(res);
     curl_off_t pre = 0;
+    long os_errno = 0;
     switch (res) {
     case CURLE_OK:
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
@@ -527,7 +528,12 @@ map_result(struct http_call *c, CURLcode res)
             call_finish(c, DG_EINVALID);
             return;
         }
-        dg_err_setc(err, DG_ETRANSIENT, "connect", "%s", why);
+        curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno) /* "Connection refused", "No route to host" */
+            dg_err_setc(err, DG_ETRANSIENT, "connect", "%s (%s)", why,
+                        strerror((int)os_errno));
+        else
+            dg_err_setc(err, DG_ETRANSIENT, "connect", "%s", why);
         break;
     case CURLE_OPERATION_TIMEDOUT:
         /* Before the request went out it is a connect failure: nothing was

@@ -62,8 +62,9 @@ struct psrc {
     char *ca_file; /* https: trusted instead of the system store */
     struct http_engine *engine;
     struct http_call *call;
-    int logged_ok;    /* -1 before the first result */
-    char logged[256]; /* last failure detail logged */
+    int64_t started_ms; /* monotonic start of the https call */
+    int logged_ok;      /* -1 before the first result */
+    char logged[256];   /* last failure detail logged */
     char *host_name;
     int port;
     char *path; /* http: path and query */
@@ -88,6 +89,14 @@ wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -250,9 +259,11 @@ https_done_cb(const struct http_response *resp, dg_rc rc,
     if (strcmp(code, "dns") == 0)
         snprintf(detail, sizeof(detail), "cannot resolve %s: %s", p->host_name,
                  msg);
-    else if (strcmp(code, "connect") == 0)
+    else if (strcmp(code, "connect") == 0 &&
+             mono_ms() - p->started_ms < p->timeout_ms)
         snprintf(detail, sizeof(detail), "connect failed: %s", msg);
-    else if (strcmp(code, "timeout") == 0)
+    else if (strcmp(code, "connect") == 0 || strcmp(code, "timeout") == 0)
+        /* connect: TCP or the TLS handshake ran out of time */
         snprintf(detail, sizeof(detail), "timeout: %s", msg);
     else if (strcmp(code, "tls") == 0)
         snprintf(detail, sizeof(detail), "%s", msg); /* "TLS ...: why" */
@@ -277,6 +288,7 @@ start_https(struct psrc *p)
         .discard_body = 1,
         .fresh_connection = 1,
     };
+    p->started_ms = mono_ms();
     p->call = http_start(p->engine, &req, https_done_cb, p);
 }
 
