@@ -12,6 +12,8 @@ name example.invalid only). One drgate runs five probes at once:
   silent          a listener that never accepts (no TLS handshake) -> fails
                   after timeout_ms
 
+The servers offer HTTP/1.1 keep-alive; each probe must still use a new
+connection.
 Results are read from drgate's log ("probe ok" / "probe failing" with the
 detail). Then the good server is stopped and the canary's failure must be
 recorded within interval_seconds + timeout_ms (probe timestamps, 1 s of
@@ -78,11 +80,21 @@ class Server:
         ctx.load_cert_chain(os.path.join(d, cert + ".pem"),
                             os.path.join(d, cert + ".key"))
         self.hits = 0
+        self.reused = 0  # requests that came on an already used connection
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive offered
+
+            def setup(self):
+                self.served = 0
+                super().setup()
+
             def do_GET(self):
                 outer.hits += 1
+                if self.served:
+                    outer.reused += 1
+                self.served += 1
                 self.send_response(status)
                 self.send_header("Content-Length", str(body_len))
                 self.end_headers()
@@ -195,9 +207,14 @@ with TempDir() as tmp:
               "servers not reached: %d %d" % (good.hits, s503.hits))
         check(wrong.hits == 0, "a request reached the wrong-name server")
 
-        # Two more good rounds, then stop the server.
+        # More rounds: the servers keep connections open (HTTP/1.1), yet
+        # every probe opens its own (one request per connection). Then stop
+        # the good server.
         h = good.hits
-        wait_for(lambda: good.hits >= h + 1, 5, "another good probe round")
+        wait_for(lambda: good.hits >= max(h + 1, 3) and s503.hits >= 3, 8,
+                 "three probe rounds")
+        check(good.reused == 0 and s503.reused == 0,
+              "connections reused: %d, %d" % (good.reused, s503.reused))
         closed_ms = int(time.time() * 1000)
         good.stop()
 
