@@ -62,6 +62,7 @@ struct psrc {
     char *ca_file; /* https: trusted instead of the system store */
     struct http_engine *engine;
     struct http_call *call;
+    struct pcall *cur;  /* the current call's token */
     int64_t started_ms; /* monotonic start of the https call */
     int logged_ok;      /* -1 before the first result */
     char logged[256];   /* last failure detail logged */
@@ -76,6 +77,13 @@ struct psrc {
     struct evhttp_connection *conn;
     struct evhttp_request *req;
     int busy, paused, stopping;
+};
+
+/* The context of one https call: freed by its completion, which comes
+ * exactly once (also for a cancelled call, and when the engine is freed).
+ * A completion whose token is no longer p->cur is stale: ignored. */
+struct pcall {
+    struct psrc *p;
 };
 
 struct pmsg {
@@ -120,9 +128,10 @@ cleanup_probe(struct psrc *p)
         p->req = NULL;
     }
     if (p->call) {
-        /* Its completion comes later with DG_ECANCELLED and is ignored. */
+        /* Its completion comes later and is ignored (stale token). */
         http_cancel(p->call);
         p->call = NULL;
+        p->cur = NULL;
     }
     /* The HTTP connection is freed at the next probe or at stop, never
      * from inside its own request callback. */
@@ -138,17 +147,21 @@ free_conn(struct psrc *p)
     }
 }
 
-/* Logs a result when the state or the failure detail changed. The target
- * is not logged (a URL may carry a token); the detail names host and port
- * at most. */
+/* Logs a result when the state or the kind of failure changed: the kind is
+ * the detail up to its first ':' ("connect failed", "timeout", "TLS
+ * verification failed", "HTTP 503"), so elapsed times in curl's messages
+ * do not log every round. The target is not logged (a URL may carry a
+ * token); the detail names host and port at most. */
 static void
 log_result(struct psrc *p, int ok, const char *detail)
 {
-    if (ok == p->logged_ok && (ok || strcmp(detail, p->logged) == 0))
+    size_t kind = strcspn(detail, ":");
+    if (ok == p->logged_ok && (ok || (strlen(p->logged) == kind &&
+                                      strncmp(detail, p->logged, kind) == 0)))
         return;
     int first = p->logged_ok < 0;
     p->logged_ok = ok;
-    snprintf(p->logged, sizeof(p->logged), "%s", ok ? "" : detail);
+    snprintf(p->logged, sizeof(p->logged), "%.*s", ok ? 0 : (int)kind, detail);
     if (ok)
         log_kv(DG_LOG_INFO, first ? "probe ok" : "probe ok again", "probe",
                p->name, "detail", detail, NULL);
@@ -244,9 +257,13 @@ static void
 https_done_cb(const struct http_response *resp, dg_rc rc,
               const struct dg_err *err, void *arg)
 {
-    struct psrc *p = arg;
-    if (rc == DG_ECANCELLED)
-        return; /* our deadline or stop cancelled it; already reported */
+    struct pcall *t = arg;
+    struct psrc *p = t->p;
+    int current = t == p->cur;
+    dg_free(t);
+    if (!current || rc == DG_ECANCELLED)
+        return; /* our deadline or stop ended it; already reported */
+    p->cur = NULL;
     p->call = NULL;
     char detail[640];
     if (rc == DG_OK) {
@@ -288,8 +305,11 @@ start_https(struct psrc *p)
         .discard_body = 1,
         .fresh_connection = 1,
     };
+    struct pcall *t = dg_malloc(sizeof(*t));
+    t->p = p;
+    p->cur = t;
     p->started_ms = mono_ms();
-    p->call = http_start(p->engine, &req, https_done_cb, p);
+    p->call = http_start(p->engine, &req, https_done_cb, t);
 }
 
 static void

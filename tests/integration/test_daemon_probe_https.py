@@ -247,6 +247,12 @@ with TempDir() as tmp:
         log = open(errpath).read()
         check('"msg":"ready"' in log and '"msg":"stopped"' in log,
               "missing ready/stopped log lines")
+        # A failure is logged once while its kind stays the same (silent's
+        # detail carries a varying elapsed time).
+        for name in ("wrong-name", "unavailable", "silent"):
+            n = sum(1 for l in log_lines(errpath)
+                    if l.get("probe") == name and l["msg"] == "probe failing")
+            check(n == 1, "%s: %d 'probe failing' lines" % (name, n))
     finally:
         if p.poll() is None:
             p.kill()
