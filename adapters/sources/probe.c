@@ -17,8 +17,8 @@
  *
  * The detail of each result names what failed: "connect failed: ...",
  * "timeout: ...", "TLS verification failed: <curl/OpenSSL reason>",
- * "HTTP 503". The source logs a result when the probe's state or failure
- * detail changes (warn when failing, info when ok again), not every round.
+ * "HTTP 503". The source logs a result when the probe's state or kind of
+ * failure changes (warn when failing, info when ok again), not every round.
  *
  * Ownership: each result is a heap message owned by the source until its
  * ack; either outcome frees it (a probe result is superseded by the next
@@ -29,6 +29,11 @@
  * interval_seconds; a probe that has not finished after timeout_ms is
  * cancelled and reported as failing, so a closed or silent port is seen
  * within interval_seconds + timeout_ms. While paused, probes are skipped.
+ * An https call carries timeout_ms itself, so curl reports the phase that
+ * ran out; the probe's own deadline is then a backstop up to 250 ms later
+ * (never past the next round). Each call's completion has its own token:
+ * one that arrives after its probe was ended (deadline, stop) is ignored.
+ * The engine is freed only in destroy, never from inside its callbacks.
  */
 #include <errno.h>
 #include <stdio.h>
