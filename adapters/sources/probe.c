@@ -213,7 +213,8 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct psrc *p = arg;
     char detail[64];
-    snprintf(detail, sizeof(detail), "timeout after %d ms", p->timeout_ms);
+    snprintf(detail, sizeof(detail), "timeout: no result after %d ms",
+             p->timeout_ms);
     report(p, 0, detail);
 }
 
