@@ -483,6 +483,11 @@ static const struct cfg_opt src_probe_opts[] = {
      .min = 10,
      .max = 60000,
      .desc = "Probe timeout; less than the interval."},
+    {.key = "ca_file",
+     .type = CFG_STRING,
+     .max = 4096,
+     .desc = "https:// only: PEM CA bundle trusted instead of the system "
+             "store (a private CA); relative to the config."},
 };
 
 static const struct cfg_table src_sqs = TABLE("sqs", src_sqs_opts);
@@ -833,9 +838,50 @@ check_topology(struct cfg_ctx *c, const cJSON *eff)
     }
 }
 
-/* Probe timeouts and unique probe names. */
+static char *resolve_path(const char *dir, const char *rel);
+
+/* A probe's ca_file: only for https:// targets, a readable regular file
+ * holding at least one PEM certificate. */
 static void
-check_sources(struct cfg_ctx *c, const cJSON *eff)
+check_ca_file(struct cfg_ctx *c, const cJSON *s, int i, const char *dir)
+{
+    const char *rel = dg_json_str(s, "ca_file");
+    if (!rel)
+        return;
+    const char *target = dg_json_str(s, "target");
+    at(c, "/sources/%d/ca_file", i);
+    if (target && strncmp(target, "https://", 8) != 0) {
+        cfg_fail(c, get(s, "ca_file"), 0,
+                 "only allowed for an https:// target");
+        return;
+    }
+    char *path = resolve_path(dir, rel);
+    struct stat st;
+    const char *problem = NULL;
+    if (stat(path, &st) != 0)
+        problem = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        problem = "not a regular file";
+    else if (access(path, R_OK) != 0)
+        problem = strerror(errno);
+    if (!problem) {
+        BIO *bio = BIO_new_file(path, "r");
+        X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+        if (!x)
+            problem = "no PEM certificate in it";
+        X509_free(x);
+        BIO_free(bio);
+        ERR_clear_error();
+    }
+    if (problem)
+        cfg_fail(c, get(s, "ca_file"), 0, "cannot use CA file %s: %s", path,
+                 problem);
+    dg_free(path);
+}
+
+/* Probe timeouts, unique probe names, CA files. */
+static void
+check_sources(struct cfg_ctx *c, const cJSON *eff, const char *dir)
 {
     const cJSON *src = get(eff, "sources");
     int i = 0;
@@ -862,6 +908,7 @@ check_sources(struct cfg_ctx *c, const cJSON *eff)
                 break;
             }
         }
+        check_ca_file(c, s, i, dir);
     }
 }
 
@@ -1066,6 +1113,17 @@ fill_model(struct dg_config *cfg, const cJSON *eff)
 
     cfg->store.path = dup_str(get(eff, "store"), "path");
     cfg->sources = io_of(get(eff, "sources"), "sources", &cfg->nsources);
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        /* A probe's ca_file reaches the adapter resolved. */
+        cJSON *conf = cfg->sources[i].conf;
+        const char *ca = dg_json_str(conf, "ca_file");
+        if (ca && ca[0] != '/') {
+            char *abs = resolve_path(cfg->dir, ca);
+            cJSON_ReplaceItemInObjectCaseSensitive(conf, "ca_file",
+                                                   cJSON_CreateString(abs));
+            dg_free(abs);
+        }
+    }
     cfg->sinks = io_of(get(eff, "sinks"), "sinks", &cfg->nsinks);
 
     const cJSON *t = get(eff, "topology");
@@ -1220,7 +1278,7 @@ config_parse_env(const char *text, size_t len, const char *path,
     cJSON *eff = cfg_table_apply(&c, &root_table, in);
     if (eff) {
         check_topology(&c, eff);
-        check_sources(&c, eff);
+        check_sources(&c, eff, dir);
         check_policy(&c, eff, dir);
         check_approval(&c, in, eff);
     }

@@ -26,8 +26,11 @@
  * before curl sees it, and again on every address curl connects to by
  * CURLOPT_OPENSOCKETFUNCTION, so "http://localhost" that resolves to a
  * non-loopback address is refused without connecting); no redirects; no
- * proxies from the environment; TLS peer and host verification on.
- * Header values are never logged or copied into err->msg.
+ * proxies from the environment; TLS peer and host verification on, against
+ * the system store or, when the engine has a ca_file, that bundle only.
+ * Header values are never logged or copied into err->msg. Header blocks are
+ * capped (count and bytes); bodies are capped, or dropped as they arrive
+ * for callers that only want the status (discard_body).
  */
 #include "http.h"
 
@@ -72,6 +75,7 @@ struct http_call {
     char *url;
     int is_http;        /* plain http: loopback addresses only */
     int allow_metadata; /* ... or the link-local metadata addresses */
+    int discard_body;   /* body bytes are dropped, not kept */
     http_done_fn done;
     void *ctx;
     struct event *fire;
@@ -79,7 +83,7 @@ struct http_call {
     dg_rc rc;
     struct dg_err err;
     struct dg_buf body;
-    int too_large;
+    int too_large; /* 1: body over its cap; 2: header block over its caps */
     struct http_header *headers;
     size_t nheaders;
     size_t header_bytes;
@@ -300,6 +304,8 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     struct http_call *c = arg;
     size_t n = size * nmemb;
+    if (c->discard_body)
+        return n;
     if (dg_buf_add(&c->body, ptr, n) != DG_OK) {
         c->too_large = 1;
         return 0; /* short count: curl aborts with CURLE_WRITE_ERROR */
@@ -330,14 +336,14 @@ on_header(char *ptr, size_t size, size_t nitems, void *arg)
     }
     c->header_bytes += n;
     if (c->header_bytes > HTTP_MAX_HEADER_BYTES) {
-        c->too_large = 1;
+        c->too_large = 2;
         return 0;
     }
     const char *colon = memchr(ptr, ':', n);
     if (!colon || colon == ptr)
         return n; /* the blank line, or a malformed line: ignore */
     if (c->nheaders >= HTTP_MAX_HEADERS) {
-        c->too_large = 1;
+        c->too_large = 2;
         return 0;
     }
     size_t nlen = (size_t)(colon - ptr);
@@ -487,6 +493,7 @@ map_result(struct http_call *c, CURLcode res)
     struct dg_err *err = &c->err;
     const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(res);
     curl_off_t pre = 0;
+    long os_errno = 0;
     switch (res) {
     case CURLE_OK:
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
@@ -494,6 +501,14 @@ map_result(struct http_call *c, CURLcode res)
         return;
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
+        if (c->too_large == 2) {
+            dg_err_setc(err, DG_EINVALID, "too_large",
+                        "response header block exceeds %d headers or %d "
+                        "bytes",
+                        HTTP_MAX_HEADERS, HTTP_MAX_HEADER_BYTES);
+            call_finish(c, DG_EINVALID);
+            return;
+        }
         if (c->too_large) {
             dg_err_setc(err, DG_EINVALID, "too_large",
                         "response exceeds %zu bytes", c->body.max);
@@ -513,7 +528,12 @@ map_result(struct http_call *c, CURLcode res)
             call_finish(c, DG_EINVALID);
             return;
         }
-        dg_err_setc(err, DG_ETRANSIENT, "connect", "%s", why);
+        curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno) /* "Connection refused", "No route to host" */
+            dg_err_setc(err, DG_ETRANSIENT, "connect", "%s (%s)", why,
+                        strerror((int)os_errno));
+        else
+            dg_err_setc(err, DG_ETRANSIENT, "connect", "%s", why);
         break;
     case CURLE_OPERATION_TIMEDOUT:
         /* Before the request went out it is a connect failure: nothing was
@@ -531,11 +551,17 @@ map_result(struct http_call *c, CURLcode res)
     case CURLE_GOT_NOTHING:
         dg_err_setc(err, DG_ETRANSIENT, "reset", "%s", why);
         break;
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
+        dg_err_setc(err, DG_ETRANSIENT, "tls", "TLS verification failed: %s",
+                    why);
+        break;
     case CURLE_SSL_CACERT_BADFILE:
+        dg_err_setc(err, DG_ETRANSIENT, "tls", "TLS CA file not usable: %s",
+                    why);
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
-        dg_err_setc(err, DG_ETRANSIENT, "tls", "%s", why);
+        dg_err_setc(err, DG_ETRANSIENT, "tls", "TLS handshake failed: %s", why);
         break;
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -665,8 +691,15 @@ setup_easy(struct http_call *c, const struct http_request *req)
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* ignore *_proxy variables */
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (e->ca_file)
+    if (e->ca_file) {
+        /* That bundle only: no build-time CA directory beside it. */
         curl_easy_setopt(h, CURLOPT_CAINFO, e->ca_file);
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+    }
+    if (req->fresh_connection) {
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "drgate/" DRGATE_VERSION);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
@@ -733,6 +766,7 @@ http_start(struct http_engine *e, const struct http_request *req,
         return c; /* http_engine_free's loop completes it */
     }
     c->allow_metadata = req->allow_metadata_hosts;
+    c->discard_body = req->discard_body;
     if (!http_url_allowed(c->url) &&
         !(c->allow_metadata && metadata_url_allowed(c->url))) {
         dg_err_setc(&c->err, DG_EINVALID, "url",

@@ -35,6 +35,11 @@ struct http_request {
      * instance and container metadata addresses (169.254.169.254,
      * [fd00:ec2::254], 169.254.170.2, 169.254.170.23, [fd00:ec2::23]). */
     int allow_metadata_hosts;
+    /* Health probes: the body is read and dropped as it arrives (resp->body
+     * is empty; max_response does not apply; the timeout bounds it), and
+     * the call opens a new connection that is not kept for reuse. */
+    int discard_body;
+    int fresh_connection;
 };
 
 struct http_response {
@@ -49,7 +54,9 @@ struct http_response {
 /* resp is borrowed for the call. rc: DG_OK when any HTTP response arrived
  * (look at resp->status); DG_ETRANSIENT for DNS, connect, timeout or reset
  * (err->code "dns", "connect" (also a timeout before the request was
- * sent), "timeout", "reset", "send", "recv", "tls"); DG_EINVALID for a
+ * sent), "timeout", "reset", "send", "recv", "tls" (err->msg begins "TLS
+ * verification failed: " for an untrusted or wrong-name certificate));
+ * DG_EINVALID for a
  * refused URL ("url"), a bad request header ("header") or an oversized
  * body or header block ("too_large"); DG_ECANCELLED when cancelled or the
  * engine is freed. err->msg never contains header values. */
@@ -60,7 +67,9 @@ struct http_engine_opts {
     long connect_timeout_ms; /* default 3000 */
     long timeout_ms;         /* default 30000 */
     size_t max_response;     /* default 4 MiB */
-    const char *ca_file;     /* test-only extra trust; NULL: system store */
+    /* PEM bundle trusted instead of the system store (a private CA); NULL:
+     * the system store. Verification stays on either way. */
+    const char *ca_file;
 };
 
 /* opts may be NULL for defaults. The base must outlive the engine. */

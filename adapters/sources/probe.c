@@ -5,10 +5,20 @@
  * "probe", "region", "ok", "time", "detail"}.
  *
  * Targets: tcp://HOST:PORT (ok when a TCP connection opens within
- * timeout_ms) and http://HOST[:PORT]/PATH (ok when a GET answers 2xx
- * within timeout_ms). https:// targets are refused at create with a clear
- * error until the TLS client lands (the AWS layer's curl multi will carry
- * them). Names are resolved asynchronously with evdns.
+ * timeout_ms), http://HOST[:PORT]/PATH and https://HOST[:PORT]/PATH (ok
+ * when a GET answers 2xx within timeout_ms; redirects are not followed).
+ * tcp and http run on libevent (bufferevent, evhttp; names resolved with
+ * evdns). https runs on the AWS layer's HTTP engine (adapters/aws/http.c,
+ * libcurl multi on the same loop), one engine per https probe: TLS peer
+ * and host verification are always on, against the system store or the
+ * probe's ca_file only (a private CA); there is no way to turn them off.
+ * Each https probe opens a new connection (nothing kept for reuse), drops
+ * the body as it arrives and relies on the engine's header caps.
+ *
+ * The detail of each result names what failed: "connect failed: ...",
+ * "timeout: ...", "TLS verification failed: <curl/OpenSSL reason>",
+ * "HTTP 503". The source logs a result when the probe's state or kind of
+ * failure changes (warn when failing, info when ok again), not every round.
  *
  * Ownership: each result is a heap message owned by the source until its
  * ack; either outcome frees it (a probe result is superseded by the next
@@ -19,6 +29,11 @@
  * interval_seconds; a probe that has not finished after timeout_ms is
  * cancelled and reported as failing, so a closed or silent port is seen
  * within interval_seconds + timeout_ms. While paused, probes are skipped.
+ * An https call carries timeout_ms itself, so curl reports the phase that
+ * ran out; the probe's own deadline is then a backstop up to 250 ms later
+ * (never past the next round). Each call's completion has its own token:
+ * one that arrives after its probe was ended (deadline, stop) is ignored.
+ * The engine is freed only in destroy, never from inside its callbacks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +47,9 @@
 #include <event2/http.h>
 #include <event2/util.h>
 
+#include "http.h"
 #include "json.h"
+#include "log.h"
 #include "mem.h"
 #include "source.h"
 #include "timefmt.h"
@@ -46,6 +63,14 @@ struct psrc {
     struct evdns_base *dns;
     char *name, *region, *target;
     int http;
+    int https;     /* target and its engine */
+    char *ca_file; /* https: trusted instead of the system store */
+    struct http_engine *engine;
+    struct http_call *call;
+    struct pcall *cur;  /* the current call's token */
+    int64_t started_ms; /* monotonic start of the https call */
+    int logged_ok;      /* -1 before the first result */
+    char logged[256];   /* last failure detail logged */
     char *host_name;
     int port;
     char *path; /* http: path and query */
@@ -59,6 +84,13 @@ struct psrc {
     int busy, paused, stopping;
 };
 
+/* The context of one https call: freed by its completion, which comes
+ * exactly once (also for a cancelled call, and when the engine is freed).
+ * A completion whose token is no longer p->cur is stale: ignored. */
+struct pcall {
+    struct psrc *p;
+};
+
 struct pmsg {
     size_t len;
     char origin[48];
@@ -70,6 +102,14 @@ wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -92,6 +132,12 @@ cleanup_probe(struct psrc *p)
         evhttp_cancel_request(p->req);
         p->req = NULL;
     }
+    if (p->call) {
+        /* Its completion comes later and is ignored (stale token). */
+        http_cancel(p->call);
+        p->call = NULL;
+        p->cur = NULL;
+    }
     /* The HTTP connection is freed at the next probe or at stop, never
      * from inside its own request callback. */
     p->busy = 0;
@@ -106,6 +152,29 @@ free_conn(struct psrc *p)
     }
 }
 
+/* Logs a result when the state or the kind of failure changed: the kind is
+ * the detail up to its first ':' ("connect failed", "timeout", "TLS
+ * verification failed", "HTTP 503"), so elapsed times in curl's messages
+ * do not log every round. The target is not logged (a URL may carry a
+ * token); the detail names host and port at most. */
+static void
+log_result(struct psrc *p, int ok, const char *detail)
+{
+    size_t kind = strcspn(detail, ":");
+    if (ok == p->logged_ok && (ok || (strlen(p->logged) == kind &&
+                                      strncmp(detail, p->logged, kind) == 0)))
+        return;
+    int first = p->logged_ok < 0;
+    p->logged_ok = ok;
+    snprintf(p->logged, sizeof(p->logged), "%.*s", ok ? 0 : (int)kind, detail);
+    if (ok)
+        log_kv(DG_LOG_INFO, first ? "probe ok" : "probe ok again", "probe",
+               p->name, "detail", detail, NULL);
+    else
+        log_kv(DG_LOG_WARN, "probe failing", "probe", p->name, "detail", detail,
+               NULL);
+}
+
 /* Ends the current probe with its result and hands it to the host. */
 static void
 report(struct psrc *p, int ok, const char *detail)
@@ -113,6 +182,7 @@ report(struct psrc *p, int ok, const char *detail)
     cleanup_probe(p);
     if (p->stopping)
         return;
+    log_result(p, ok, detail);
     int64_t now = wall_ms();
     char when[DG_TIME_STR_LEN];
     timefmt_format(now, when);
@@ -143,7 +213,8 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct psrc *p = arg;
     char detail[64];
-    snprintf(detail, sizeof(detail), "timeout after %d ms", p->timeout_ms);
+    snprintf(detail, sizeof(detail), "timeout: no result after %d ms",
+             p->timeout_ms);
     report(p, 0, detail);
 }
 
@@ -187,6 +258,66 @@ http_done_cb(struct evhttp_request *req, void *arg)
     }
 }
 
+/* https: the engine's completion (never from inside http_start). */
+static void
+https_done_cb(const struct http_response *resp, dg_rc rc,
+              const struct dg_err *err, void *arg)
+{
+    struct pcall *t = arg;
+    struct psrc *p = t->p;
+    int current = t == p->cur;
+    dg_free(t);
+    if (!current || rc == DG_ECANCELLED)
+        return; /* our deadline or stop ended it; already reported */
+    p->cur = NULL;
+    p->call = NULL;
+    char detail[640];
+    if (rc == DG_OK) {
+        snprintf(detail, sizeof(detail), "HTTP %ld", resp->status);
+        report(p, resp->status >= 200 && resp->status < 300, detail);
+        return;
+    }
+    const char *code = err ? err->code : "";
+    const char *msg = err ? err->msg : "unknown error";
+    if (strcmp(code, "dns") == 0)
+        snprintf(detail, sizeof(detail), "cannot resolve %s: %s", p->host_name,
+                 msg);
+    else if (strcmp(code, "connect") == 0 &&
+             mono_ms() - p->started_ms < p->timeout_ms)
+        snprintf(detail, sizeof(detail), "connect failed: %s", msg);
+    else if (strcmp(code, "connect") == 0 || strcmp(code, "timeout") == 0)
+        /* connect: TCP or the TLS handshake ran out of time */
+        snprintf(detail, sizeof(detail), "timeout: %s", msg);
+    else if (strcmp(code, "tls") == 0)
+        snprintf(detail, sizeof(detail), "%s", msg); /* "TLS ...: why" */
+    else if (strcmp(code, "too_large") == 0)
+        snprintf(detail, sizeof(detail), "response refused: %s", msg);
+    else
+        snprintf(detail, sizeof(detail), "HTTP request failed: %s", msg);
+    report(p, 0, detail);
+}
+
+static void
+start_https(struct psrc *p)
+{
+    struct http_header ua = {"User-Agent", "drgate-probe"};
+    struct http_request req = {
+        .method = "GET",
+        .url = p->target,
+        .headers = &ua,
+        .nheaders = 1,
+        .connect_timeout_ms = p->timeout_ms,
+        .timeout_ms = p->timeout_ms,
+        .discard_body = 1,
+        .fresh_connection = 1,
+    };
+    struct pcall *t = dg_malloc(sizeof(*t));
+    t->p = p;
+    p->cur = t;
+    p->started_ms = mono_ms();
+    p->call = http_start(p->engine, &req, https_done_cb, t);
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -199,8 +330,20 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
     if (p->paused || p->busy)
         return;
     p->busy = 1;
-    struct timeval tv = {p->timeout_ms / 1000, (p->timeout_ms % 1000) * 1000};
+    /* https: curl's own timeout (timeout_ms) reports first and says which
+     * phase ran out; the deadline, a little later but before the next
+     * round, is only a backstop. */
+    int ms = p->timeout_ms;
+    if (p->https) {
+        int spare = p->interval_s * 1000 - p->timeout_ms - 1;
+        ms += spare < 250 ? (spare > 0 ? spare : 0) : 250;
+    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(p->deadline, &tv);
+    if (p->https) {
+        start_https(p);
+        return;
+    }
     if (!p->http) {
         p->bev = bufferevent_socket_new(
             p->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -277,21 +420,24 @@ parse_target(struct psrc *p, struct dg_err *err)
             return dg_err_set(err, DG_EINVALID, "probe %s: bad port", p->name);
         return DG_OK;
     }
-    if (strncmp(t, "https://", 8) == 0)
-        return dg_err_set(err, DG_EINVALID,
-                          "probe %s: https:// targets are not supported by "
-                          "this build yet; use tcp://HOST:443 or http://",
-                          p->name);
     struct evhttp_uri *u = evhttp_uri_parse(t);
+    const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
+    int https = scheme && strcmp(scheme, "https") == 0;
     if (!u || !evhttp_uri_get_host(u) ||
-        strcmp(evhttp_uri_get_scheme(u) ? evhttp_uri_get_scheme(u) : "",
-               "http") != 0) {
+        (!https && strcmp(scheme ? scheme : "", "http") != 0)) {
         if (u)
             evhttp_uri_free(u);
         return dg_err_set(err, DG_EINVALID,
                           "probe %s: target must be tcp://HOST:PORT or an "
-                          "http:// URL",
+                          "http:// or https:// URL",
                           p->name);
+    }
+    if (https) {
+        /* The engine takes the URL as it is; host_name is for messages. */
+        p->https = 1;
+        p->host_name = dg_strdup(evhttp_uri_get_host(u));
+        evhttp_uri_free(u);
+        return DG_OK;
     }
     p->http = 1;
     p->host_name = dg_strdup(evhttp_uri_get_host(u));
@@ -323,6 +469,8 @@ probe_create(struct event_base *base, const cJSON *conf,
     p->interval_s = dg_json_int(conf, "interval_seconds", &v) ? (int)v : 10;
     v = 2000;
     p->timeout_ms = dg_json_int(conf, "timeout_ms", &v) ? (int)v : 2000;
+    p->ca_file = dg_strdup(dg_json_str(conf, "ca_file"));
+    p->logged_ok = -1;
     p->tick = evtimer_new(base, tick_cb, p);
     p->deadline = evtimer_new(base, deadline_cb, p);
     p->stopped_ev = event_new(base, -1, 0, stopped_cb, p);
@@ -333,14 +481,31 @@ probe_create(struct event_base *base, const cJSON *conf,
                         "probe: name, region and target are required");
     else
         rc = parse_target(p, err);
+    if (rc == DG_OK && p->ca_file && !p->https)
+        rc = dg_err_set(err, DG_EINVALID,
+                        "probe %s: ca_file is only for https:// targets",
+                        p->name);
+    if (rc == DG_OK && p->https) {
+        struct http_engine_opts eo = {
+            .connect_timeout_ms = p->timeout_ms,
+            .timeout_ms = p->timeout_ms,
+            .ca_file = p->ca_file,
+        };
+        p->engine = http_engine_new(base, &eo);
+        if (!p->engine)
+            rc = dg_err_set(err, DG_EFATAL,
+                            "probe %s: cannot create the HTTP engine", p->name);
+    }
     if (rc != DG_OK) {
         probe_destroy(&p->hdr);
         return rc;
     }
-    p->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                      EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-    if (!p->dns) /* no resolv.conf: numeric targets still work */
-        p->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    if (!p->https) { /* curl resolves https names itself */
+        p->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                          EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+        if (!p->dns) /* no resolv.conf: numeric targets still work */
+            p->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    }
     *out = &p->hdr;
     return DG_OK;
 }
@@ -393,6 +558,7 @@ probe_destroy(struct source *src)
     p->stopping = 1;
     cleanup_probe(p);
     free_conn(p);
+    http_engine_free(p->engine); /* completes cancelled calls: ignored */
     event_free(p->tick);
     event_free(p->deadline);
     event_free(p->stopped_ev);
@@ -401,6 +567,7 @@ probe_destroy(struct source *src)
     dg_free(p->name);
     dg_free(p->region);
     dg_free(p->target);
+    dg_free(p->ca_file);
     dg_free(p->host_name);
     dg_free(p->path);
     dg_free(p);

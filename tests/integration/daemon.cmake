@@ -5,7 +5,7 @@ find_package(Python3 COMPONENTS Interpreter REQUIRED)
 add_executable(kafka_mock ${CMAKE_CURRENT_LIST_DIR}/kafka_mock.c)
 target_link_libraries(kafka_mock PRIVATE PkgConfig::RDKAFKA)
 drgate_warnings(kafka_mock)
-foreach(t daemon_file daemon_probe daemon_kafka)
+foreach(t daemon_file daemon_probe daemon_probe_https daemon_kafka)
   add_test(NAME integration_${t}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_${t}.py
                    $<TARGET_FILE:drgate> $<TARGET_FILE:kafka_mock>

@@ -326,6 +326,43 @@ static const struct bad_case bad_cases[] = {
                      "\"https://orders.example.com/health\"}"}},
      E("/sources/3/name: duplicate probe name (first at /sources/2) (got "
        "\"primary-writer\")")},
+    /* sources: probe ca_file (resolved against tests/data/config) */
+    {"probe ca_file on tcp",
+     EXAMPLE,
+     {{"/sources/2/ca_file", "\"probe-ca.pem\""}},
+     E("/sources/2/ca_file: only allowed for an https:// target (got "
+       "\"probe-ca.pem\")")},
+    {"probe ca_file on http",
+     EXAMPLE,
+     {{"/sources/2/target", "\"http://orders.internal:8080/health\""},
+      {"/sources/2/ca_file", "\"probe-ca.pem\""}},
+     E("/sources/2/ca_file: only allowed for an https:// target (got "
+       "\"probe-ca.pem\")")},
+    {"probe ca_file missing",
+     EXAMPLE,
+     {{"/sources/2/target", "\"https://orders.internal/health\""},
+      {"/sources/2/ca_file", "\"no-such-ca.pem\""}},
+     E("/sources/2/ca_file: cannot use CA file " DRGATE_TEST_DATA
+       "/config/no-such-ca.pem: No such file or directory (got "
+       "\"no-such-ca.pem\")")},
+    {"probe ca_file not a certificate",
+     EXAMPLE,
+     {{"/sources/2/target", "\"https://orders.internal/health\""},
+      {"/sources/2/ca_file", "\"minimal.json\""}},
+     E("/sources/2/ca_file: cannot use CA file " DRGATE_TEST_DATA
+       "/config/minimal.json: no PEM certificate in it (got "
+       "\"minimal.json\")")},
+    {"probe ca_file directory",
+     EXAMPLE,
+     {{"/sources/2/target", "\"https://orders.internal/health\""},
+      {"/sources/2/ca_file", "\"runbooks\""}},
+     E("/sources/2/ca_file: cannot use CA file " DRGATE_TEST_DATA
+       "/config/runbooks: not a regular file (got \"runbooks\")")},
+    {"probe ca_file type",
+     EXAMPLE,
+     {{"/sources/2/target", "\"https://orders.internal/health\""},
+      {"/sources/2/ca_file", "true"}},
+     E("/sources/2/ca_file: must be a string (got true)")},
     /* sinks */
     {"sns arn",
      EXAMPLE,
@@ -677,6 +714,36 @@ conf_int(const struct cfg_io *io, const char *key)
     ck_assert_msg(cJSON_IsNumber(v), "%s/%s not a number", io->ptr, key);
     return v->valueint;
 }
+
+/* A probe's ca_file reaches the adapter as an absolute path; an absolute
+ * one is kept as it is. */
+static const struct {
+    const char *ca_file;
+} ca_good_cases[] = {
+    {"\"probe-ca.pem\""},
+    {"\"" DRGATE_TEST_DATA "/config/probe-ca.pem\""},
+};
+
+START_TEST(test_probe_ca_file)
+{
+    const struct edit edits[] = {
+        {"/sources/2/target", "\"https://127.0.0.1:8443/health\""},
+        {"/sources/2/ca_file", ca_good_cases[_i].ca_file},
+    };
+    struct dg_config *cfg = NULL;
+    char *errs = NULL;
+    dg_rc rc = parse_edited(EXAMPLE, edits, 2, NULL, &cfg, &errs);
+    ck_assert_msg(rc == DG_OK, "%s", errs);
+    ck_assert_str_eq(errs, "");
+    dg_free(errs);
+    ck_assert_str_eq(cfg->sources[2].type, "probe");
+    ck_assert_str_eq(conf_str(&cfg->sources[2], "ca_file"),
+                     DRGATE_TEST_DATA "/config/probe-ca.pem");
+    ck_assert_str_eq(conf_str(&cfg->sources[2], "target"),
+                     "https://127.0.0.1:8443/health");
+    config_free(cfg);
+}
+END_TEST
 
 START_TEST(test_defaults)
 {
@@ -1079,6 +1146,7 @@ config_suite(void)
     tc = tcase_create("model");
     tcase_add_test(tc, test_example_model);
     tcase_add_test(tc, test_defaults);
+    tcase_add_loop_test(tc, test_probe_ca_file, 0, NCASES(ca_good_cases));
     tcase_add_loop_test(tc, test_region_env, 0, NCASES(region_env_cases));
     tcase_add_test(tc, test_five_mistakes);
     tcase_add_test(tc, test_load);
