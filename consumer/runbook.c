@@ -298,7 +298,8 @@ check_rules(const struct runbook_type *t, const cJSON *params,
             if (present != 1) {
                 snprintf(msg, sizeof(msg),
                          "%s needs exactly one of %s (got %s)", t->name,
-                         dg_buf_str(&names), present ? "more than one" : "none");
+                         dg_buf_str(&names),
+                         present ? "more than one" : "none");
                 problem(errors, label, ptr, msg);
             }
             dg_buf_cleanup(&names);

@@ -65,8 +65,7 @@ struct form {
 };
 
 static const struct form f_instance = {"RDSInstanceIdentifier", "instance",
-                                       "read_replica_source", "db",
-                                       "instance"};
+                                       "read_replica_source", "db", "instance"};
 static const struct form f_cluster = {"DBClusterIdentifier", "cluster",
                                       "replication_source", "cluster",
                                       "cluster"};
@@ -194,7 +193,8 @@ replica_assess(const struct action_step *st, const cJSON *obs, char *why,
         snprintf(why, n,
                  "%s was promoted: standalone and available (a replica of "
                  "%s before the call)",
-                 id, dg_json_str(dg_json_obj(st->baseline, f->key), f->src_key));
+                 id,
+                 dg_json_str(dg_json_obj(st->baseline, f->key), f->src_key));
         return ACTION_GOAL_HOLDS;
     }
     snprintf(why, n, "%s is %s (no longer a replica)", id,
@@ -234,14 +234,14 @@ rds_arn_parts(const char *s, char *region, size_t rn, char *kind, size_t kn,
 /* The TargetClusterIdentifier check (see the opening comment): DG_OK when
  * it is informational or names the resource or its source. */
 static dg_rc
-check_target(const struct action_step *st, const struct form *f,
-             const cJSON *r, char *why, size_t n)
+check_target(const struct action_step *st, const struct form *f, const cJSON *r,
+             char *why, size_t n)
 {
     const char *t = act_param(st, "TargetClusterIdentifier");
     char region[64], kind[32];
     const char *name;
-    if (!t || !rds_arn_parts(t, region, sizeof(region), kind, sizeof(kind),
-                             &name))
+    if (!t ||
+        !rds_arn_parts(t, region, sizeof(region), kind, sizeof(kind), &name))
         return DG_OK;
     if (strcmp(kind, "db") != 0 && strcmp(kind, "cluster") != 0)
         return DG_OK; /* e.g. a global-cluster ARN: informational */

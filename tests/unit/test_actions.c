@@ -287,7 +287,8 @@ END_TEST
 /* --- RDS read replica ---------------------------------------------------- */
 
 #define REPLICA_SRC "arn:aws:rds:us-east-1:123456789012:db:orders-reporting"
-#define REPLICA_ARN "arn:aws:rds:us-west-2:123456789012:db:orders-reporting-replica"
+#define REPLICA_ARN                                                            \
+    "arn:aws:rds:us-west-2:123456789012:db:orders-reporting-replica"
 #define CREP_ARN "arn:aws:rds:us-west-2:123456789012:cluster:capture-rep"
 
 /* {"instance": orders-reporting-replica}: an available cross-region read
@@ -419,9 +420,8 @@ START_TEST(replica_cluster_transitions)
                  "promoting");
     /* the cluster form observes the cluster, not an instance */
     const struct action_ops *ops = &act_promote_rds_replica;
-    struct action_step st = step_of("PromoteRDSReadReplica",
-                                    "{\"DBClusterIdentifier\":\"" CREP_ARN
-                                    "\"}");
+    struct action_step st = step_of(
+        "PromoteRDSReadReplica", "{\"DBClusterIdentifier\":\"" CREP_ARN "\"}");
     char why[512];
     int64_t hint;
     cJSON *o = replica_instance_obs();
@@ -528,10 +528,11 @@ static const struct {
 START_TEST(replica_runbook_validation)
 {
     char doc[1024];
-    snprintf(doc, sizeof(doc),
-             "{\"StatePayload\":[{\"layer\":1,\"resources\":[{"
-             "\"resourceType\":\"PromoteRDSReadReplica\",\"parameters\":%s}]}]}",
-             replica_runbooks[_i].params);
+    snprintf(
+        doc, sizeof(doc),
+        "{\"StatePayload\":[{\"layer\":1,\"resources\":[{"
+        "\"resourceType\":\"PromoteRDSReadReplica\",\"parameters\":%s}]}]}",
+        replica_runbooks[_i].params);
     cJSON *d = cJSON_Parse(doc);
     ck_assert_ptr_nonnull(d);
     struct dg_buf errors;
