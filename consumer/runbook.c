@@ -49,9 +49,11 @@ static const char *const p_create_opt[] = {"DBClusterName",
                                            "AutoMinorVersionUpgrade",
                                            "MonitoringRoleArn",
                                            NULL};
-static const char *const p_promote_req[] = {"RDSInstanceIdentifier", NULL};
-static const char *const p_promote_opt[] = {"TargetClusterIdentifier",
-                                            "BackupRetentionPeriod", NULL};
+static const char *const p_promote_opt[] = {
+    "RDSInstanceIdentifier", "DBClusterIdentifier", "TargetClusterIdentifier",
+    "BackupRetentionPeriod", NULL};
+static const char *const p_promote_one_of[] = {"RDSInstanceIdentifier",
+                                               "DBClusterIdentifier", NULL};
 static const char *const p_cache_req[] = {"GlobalReplicationGroupId",
                                           "TargetRegion",
                                           "TargetReplicationGroupId", NULL};
@@ -61,6 +63,19 @@ static const char *const p_r53_opt[] = {"RecordType", "TTL", NULL};
 static const char *const p_ecs_req[] = {"Cluster", "Service", NULL};
 static const char *const p_validate_req[] = {"GlobalClusterIdentifier", NULL};
 static const char *const p_validate_opt[] = {"DBClusterIdentifier", NULL};
+
+/* Rules the required/optional lists cannot say: exactly one parameter of
+ * a group, and a parameter allowed only together with another one. */
+static const struct {
+    const char *type;
+    const char *const *one_of; /* exactly one of these, or NULL */
+    const char *param;         /* param is allowed only ... (or NULL) */
+    const char *needs;         /* ... together with needs */
+} rules[] = {
+    {"PromoteRDSReadReplica", p_promote_one_of, "BackupRetentionPeriod",
+     "RDSInstanceIdentifier"},
+    {NULL, NULL, NULL, NULL},
+};
 
 static const struct runbook_type catalog[] = {
     {"PlannedFailoverAurora", p_global_target, p_none, NULL, RB_REGION_PRIMARY,
@@ -82,9 +97,10 @@ static const struct runbook_type catalog[] = {
     {"CreateAuroraSecondaryDBCluster", p_create_req, p_create_opt,
      "ClusterRegion", RB_REGION_PRIMARY, 1, 0, 3600,
      "create a secondary cluster and instance joining the global database"},
-    {"PromoteRDSReadReplica", p_promote_req, p_promote_opt, NULL,
-     RB_REGION_SECONDARY, 1, 1, 1800,
-     "promote an RDS read replica to a standalone writable database"},
+    {"PromoteRDSReadReplica", p_none, p_promote_opt, NULL, RB_REGION_SECONDARY,
+     1, 1, 1800,
+     "promote an RDS read replica instance, or a read-replica DB cluster, to "
+     "a standalone writable database"},
     {"FailoverElastiCacheCluster", p_cache_req, p_none, "TargetRegion",
      RB_REGION_SECONDARY, 1, 0, 900,
      "make the target replication group the primary of the ElastiCache "
@@ -262,6 +278,47 @@ check_param_value(const cJSON *v, const char *label, const char *ptr,
     problem(errors, label, ptr, msg);
 }
 
+/* The rules for t on a parameters object; ptr points at it. */
+static void
+check_rules(const struct runbook_type *t, const cJSON *params,
+            const char *label, const char *ptr, struct dg_buf *errors)
+{
+    char msg[300];
+    for (size_t i = 0; rules[i].type; i++) {
+        if (strcmp(rules[i].type, t->name) != 0)
+            continue;
+        if (rules[i].one_of) {
+            struct dg_buf names;
+            dg_buf_init(&names, 1024);
+            int present = 0, k = 0;
+            for (const char *const *p = rules[i].one_of; *p; p++) {
+                (void)dg_buf_printf(&names, "%s%s", k++ ? ", " : "", *p);
+                present += cJSON_GetObjectItemCaseSensitive(params, *p) != NULL;
+            }
+            if (present != 1) {
+                snprintf(msg, sizeof(msg),
+                         "%s needs exactly one of %s (got %s)", t->name,
+                         dg_buf_str(&names),
+                         present ? "more than one" : "none");
+                problem(errors, label, ptr, msg);
+            }
+            dg_buf_cleanup(&names);
+        }
+        if (rules[i].param &&
+            cJSON_GetObjectItemCaseSensitive(params, rules[i].param) &&
+            !cJSON_GetObjectItemCaseSensitive(params, rules[i].needs)) {
+            struct dg_buf p;
+            dg_buf_init(&p, 2048);
+            (void)dg_buf_addstr(&p, ptr);
+            (void)dg_json_ptr_add(&p, rules[i].param);
+            snprintf(msg, sizeof(msg), "%s takes it only with %s", t->name,
+                     rules[i].needs);
+            problem(errors, label, dg_buf_str(&p), msg);
+            dg_buf_cleanup(&p);
+        }
+    }
+}
+
 static void
 check_resource(const cJSON *res, const char *label, const char *ptr,
                struct dg_buf *errors)
@@ -356,6 +413,8 @@ check_resource(const cJSON *res, const char *label, const char *ptr,
             problem(errors, label, dg_buf_str(&pp), msg);
         }
     }
+    if (t)
+        check_rules(t, params, label, AT("parameters"), errors);
     dg_buf_cleanup(&pp);
 #undef AT
 out:

@@ -12,7 +12,10 @@ runs one plan the way the daemon will and can abort() at a named point).
   (d) crash (abort) after intent, right after the call, and mid-wait; the
       resumed plan completes and no mutating call was repeated;
   (e) a step past its deadline fails the plan with a clear reason;
-  (f) prints the overhead: wall time minus the simulated durations.
+  (f) prints the overhead: wall time minus the simulated durations;
+  (h)-(j) PromoteRDSReadReplica: an instance replica, a read-replica DB
+      cluster (one PromoteReadReplicaDBCluster; a second run is refused,
+      not "already satisfied"), and a crash right after the cluster call.
 Usage: test_exec_sandbox.py PATH/TO/exec_driver"""
 import json
 import os
@@ -397,6 +400,104 @@ class Sandbox(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         calls = self.simget("/_sim/calls")
         self.assertEqual(sum(calls.get("PromoteReadReplica", {}).values()), 1, calls)
+
+    def replica_cluster(self):
+        """A cross-region read-replica DB cluster of orders-east in
+        us-west-2 (with one instance), available; returns its ARN."""
+        import boto3
+        rds = boto3.client("rds", region_name=WEST, endpoint_url=self.env["AWS_ENDPOINT_URL_RDS"],
+                           aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"])
+        east = [c for c in self.state()["db_clusters"][EAST] if c["DBClusterIdentifier"] == "orders-east"][0]
+        c = rds.create_db_cluster(DBClusterIdentifier="orders-replica", Engine="aurora-postgresql",
+                                  ReplicationSourceIdentifier=east["DBClusterArn"])["DBCluster"]
+        rds.create_db_instance(DBInstanceIdentifier="orders-replica-1", DBClusterIdentifier="orders-replica",
+                               DBInstanceClass="db.r6g.large", Engine="aurora-postgresql")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            got = rds.describe_db_clusters(DBClusterIdentifier="orders-replica")["DBClusters"][0]
+            if got["Status"] == "available":
+                self.assertEqual(got["ReplicationSourceIdentifier"], east["DBClusterArn"])
+                return c["DBClusterArn"]
+            time.sleep(0.1)
+        self.fail("replica cluster never became available")
+
+    def cluster_west(self, cid):
+        return [c for c in self.state()["db_clusters"][WEST] if c["DBClusterIdentifier"] == cid][0]
+
+    def test_i_promote_read_replica_cluster(self):
+        # seed 001's PromoteRDSReadReplica with a read-replica DB cluster:
+        # one PromoteReadReplicaDBCluster in the cluster's region, done when
+        # the cluster is available and no longer a replica
+        self.reset_world()
+        arn = self.replica_cluster()
+        path = self.manifest("replica-cluster.json", [{"layer": 1, "resources": [
+            {"resourceType": "PromoteRDSReadReplica", "resourceName": "Promote the replica cluster",
+             "parameters": {"DBClusterIdentifier": "orders-replica", "TargetClusterIdentifier": arn}}]}])
+        self.simpost("/_sim/calls/reset", {})
+        db, ev, rep, plan = self.files()
+        r = self.drive(path, db, ev, rep, plan)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        calls = self.simget("/_sim/calls")
+        self.assertEqual(calls.get("PromoteReadReplicaDBCluster"), {WEST + "/orders-replica": 1}, calls)
+        self.assertNotIn("PromoteReadReplica", calls)
+        mutating = [e["action"] for e in self.simget("/_sim/calls/log")["log"]
+                    if e["action"].startswith(("Promote", "Create", "Failover", "Switchover", "Remove"))]
+        self.assertEqual(mutating, ["PromoteReadReplicaDBCluster"])
+        c = self.cluster_west("orders-replica")
+        self.assertEqual(c["Status"], "available")
+        self.assertNotIn("ReplicationSourceIdentifier", c)
+        with open(rep) as f:
+            report = json.load(f)
+        self.assertEqual([(s["step"], s["state"], s["already_satisfied"]) for s in report["steps"]],
+                         [("1.1", "succeeded", False)], report)
+        evs = self.events(ev)
+        done = evs[self.index(evs, "drgate.step.succeeded", "1.1")]["data"]
+        self.assertIn("orders-replica was promoted", json.dumps(done))
+        # TargetClusterIdentifier is kept in the plan (what was approved)
+        with open(plan) as f:
+            body = json.load(f)
+        self.assertEqual(body["layers"][0]["steps"][0]["parameters"]["TargetClusterIdentifier"], arn)
+        # the same step again: standalone before it sent anything is not
+        # "already satisfied": precheck refuses, nothing is called
+        self.simpost("/_sim/calls/reset", {})
+        db2, ev2, rep2, _ = self.files()
+        r = self.drive(path, db2, ev2, rep2)
+        self.assertEqual(r.returncode, 1, r.stderr[-3000:])
+        with open(rep2) as f:
+            report = json.load(f)
+        self.assertIn("orders-replica is not a read replica", json.dumps(report))
+        calls = self.simget("/_sim/calls")
+        self.assertFalse(calls.get("PromoteReadReplicaDBCluster"), calls)
+
+    def test_j_promote_read_replica_cluster_crash(self):
+        # crash right after the call; the resumed step recognises its own
+        # promotion by the persisted baseline and does not call again
+        self.reset_world()
+        self.replica_cluster()
+        path = self.manifest("replica-cluster-crash.json", [{"layer": 1, "resources": [
+            {"resourceType": "PromoteRDSReadReplica",
+             "parameters": {"DBClusterIdentifier": "orders-replica"}}]}])
+        self.simpost("/_sim/calls/reset", {})
+        db, ev, rep, _ = self.files()
+        r = self.drive(path, db, ev, rep, crash="after_call", crash_step="1.1")
+        self.assertLess(r.returncode, 0, "driver did not die: " + r.stderr[-2000:])
+        # let the promotion finish while drgate is down
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            c = self.cluster_west("orders-replica")
+            if c["Status"] == "available" and "ReplicationSourceIdentifier" not in c:
+                break
+            time.sleep(0.1)
+        self.assertNotIn("ReplicationSourceIdentifier", c)
+        self.assertEqual(c["Status"], "available")
+        r = self.drive(None, db, ev, rep, resume=True)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        calls = self.simget("/_sim/calls")
+        self.assertEqual(sum(calls.get("PromoteReadReplicaDBCluster", {}).values()), 1, calls)
+        with open(rep) as f:
+            report = json.load(f)
+        self.assertEqual(report["steps"][0]["state"], "succeeded", report)
 
 
 if __name__ == "__main__":

@@ -286,12 +286,16 @@ END_TEST
 
 /* --- RDS read replica ---------------------------------------------------- */
 
-START_TEST(replica_transitions)
+#define REPLICA_SRC "arn:aws:rds:us-east-1:123456789012:db:orders-reporting"
+#define REPLICA_ARN                                                            \
+    "arn:aws:rds:us-west-2:123456789012:db:orders-reporting-replica"
+#define CREP_ARN "arn:aws:rds:us-west-2:123456789012:cluster:capture-rep"
+
+/* {"instance": orders-reporting-replica}: an available cross-region read
+ * replica of REPLICA_SRC (captured from the simulator). */
+static cJSON *
+replica_instance_obs(void)
 {
-    const struct action_ops *ops = &act_promote_rds_replica;
-    struct action_step st =
-        step_of("PromoteRDSReadReplica",
-                "{\"RDSInstanceIdentifier\":\"orders-reporting-replica\"}");
     size_t n;
     char *body = slurp("rds-describe-db-instances.xml", &n);
     struct rds_instances l = {0};
@@ -301,20 +305,243 @@ START_TEST(replica_transitions)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "instance", act_obs_instance(&l.v[0]));
     rds_instances_cleanup(&l);
+    return o;
+}
+
+/* {"cluster": capture-rep}: a read-replica DB cluster of orders-west
+ * (PromoteReadReplicaDBCluster's captured reply), made "available" as it
+ * was right before the call. */
+static cJSON *
+replica_cluster_obs(void)
+{
+    size_t n;
+    char *body = slurp("rds-promote-read-replica-db-cluster.xml", &n);
+    struct rds_cluster c = {0};
+    struct dg_err err;
+    ck_assert_int_eq(rds_parse_cluster_reply("PromoteReadReplicaDBCluster",
+                                             body, n, &c, &err),
+                     DG_OK);
+    free(body);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *x = act_obs_cluster(&c);
+    rds_cluster_cleanup(&c);
+    ck_assert_str_eq(dg_json_str(x, "replication_source"), WEST_ARN);
+    cJSON_ReplaceItemInObject(x, "status", cJSON_CreateString("available"));
+    cJSON_AddItemToObject(o, "cluster", x);
+    return o;
+}
+
+static void
+set_field(cJSON *obs, const char *key, const char *field, const char *v)
+{
+    cJSON *r = cJSON_GetObjectItemCaseSensitive(obs, key);
+    cJSON_ReplaceItemInObject(r, field,
+                              v ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+/* The life of one promotion, for either form: key/src name the
+ * observation's resource and its replication source field; promoting is
+ * the status AWS shows during the transition. */
+static void
+replica_life(const char *pjson, cJSON *(*obs_fn)(void), const char *key,
+             const char *src, const char *promoting)
+{
+    const struct action_ops *ops = &act_promote_rds_replica;
+    struct action_step st = step_of("PromoteRDSReadReplica", pjson);
+    struct dg_err err = {0};
     char why[512];
     int64_t hint;
+    cJSON *o = obs_fn();
+    /* before: an available replica: promote it */
     ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_NOT_STARTED);
+    ck_assert_ptr_nonnull(strstr(why, "available read replica of"));
     ck_assert_int_eq(ops->precheck(&st, o, why, sizeof(why)), DG_OK);
-    cJSON *i = cJSON_GetObjectItemCaseSensitive(o, "instance");
-    cJSON_ReplaceItemInObject(i, "status", cJSON_CreateString("modifying"));
+    ck_assert_int_eq(ops->already_done(&st, &err, o), 0);
+    /* the executor persists this as the baseline with 'intent' */
+    cJSON *baseline = cJSON_Duplicate(o, 1);
+    st.baseline = baseline;
+    /* accepted, not visible yet: still NOT_STARTED (the executor waits
+     * sent_grace_ms before issuing again) */
+    ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_NOT_STARTED);
+    set_field(o, key, "status", promoting);
     ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_IN_PROGRESS);
-    cJSON_ReplaceItemInObject(i, "read_replica_source", cJSON_CreateNull());
+    ck_assert_int_eq(hint, 1000);
+    ck_assert_int_eq(ops->already_done(&st, &err, o), 1);
+    set_field(o, key, src, NULL);
     ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_IN_PROGRESS);
-    cJSON_ReplaceItemInObject(i, "status", cJSON_CreateString("available"));
+    ck_assert_ptr_nonnull(strstr(why, "no longer a replica"));
+    set_field(o, key, "status", "available");
     ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_GOAL_HOLDS);
-    /* a standalone instance is not a replica: nothing to promote */
+    ck_assert_ptr_nonnull(strstr(why, "was promoted"));
+    /* a call refused because it was already promoted counts as sent */
+    ck_assert_int_eq(ops->already_done(&st, &err, o), 1);
+    /* the same standalone state without this step's baseline: never seen
+     * as a replica, so not "already satisfied"; precheck says why */
+    st.baseline = NULL;
+    ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_NOT_STARTED);
+    ck_assert_ptr_nonnull(strstr(why, "never saw as a read replica"));
+    ck_assert_int_eq(ops->already_done(&st, &err, o), 0);
     ck_assert_int_eq(ops->precheck(&st, o, why, sizeof(why)), DG_EINVALID);
+    ck_assert_ptr_nonnull(strstr(why, "is not a read replica"));
+    ck_assert_ptr_nonnull(strstr(why, "cannot tell an earlier promotion"));
+    /* a baseline that was not a replica does not count either */
+    st.baseline = o;
+    ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_NOT_STARTED);
+    st.baseline = NULL;
+    /* a replica that is not available: precheck refuses, assess waits */
     cJSON_Delete(o);
+    o = obs_fn();
+    set_field(o, key, "status", "modifying");
+    ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_IN_PROGRESS);
+    ck_assert_int_eq(ops->precheck(&st, o, why, sizeof(why)), DG_EINVALID);
+    ck_assert_ptr_nonnull(strstr(why, "is modifying, not available"));
+    /* not found */
+    cJSON_ReplaceItemInObject(o, key, cJSON_CreateNull());
+    ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_NOT_STARTED);
+    ck_assert_int_eq(ops->precheck(&st, o, why, sizeof(why)), DG_EINVALID);
+    ck_assert_ptr_nonnull(strstr(why, "not found"));
+    cJSON_Delete(o);
+    cJSON_Delete(baseline);
+}
+
+START_TEST(replica_instance_transitions)
+{
+    replica_life("{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+                 "\"BackupRetentionPeriod\":\"7\"}",
+                 replica_instance_obs, "instance", "read_replica_source",
+                 "modifying");
+}
+END_TEST
+
+START_TEST(replica_cluster_transitions)
+{
+    replica_life("{\"DBClusterIdentifier\":\"capture-rep\"}",
+                 replica_cluster_obs, "cluster", "replication_source",
+                 "promoting");
+    /* the cluster form observes the cluster, not an instance */
+    const struct action_ops *ops = &act_promote_rds_replica;
+    struct action_step st = step_of(
+        "PromoteRDSReadReplica", "{\"DBClusterIdentifier\":\"" CREP_ARN "\"}");
+    char why[512];
+    int64_t hint;
+    cJSON *o = replica_instance_obs();
+    ck_assert_int_eq(assess(ops, &st, o, why, &hint), ACTION_NOT_STARTED);
+    ck_assert_int_eq(ops->precheck(&st, o, why, sizeof(why)), DG_EINVALID);
+    ck_assert_ptr_nonnull(strstr(why, "cluster " CREP_ARN " not found"));
+    cJSON_Delete(o);
+    /* a global database member is not a read-replica cluster */
+    o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "cluster", obs_west_cluster());
+    st = step_of("PromoteRDSReadReplica",
+                 "{\"DBClusterIdentifier\":\"orders-west\"}");
+    ck_assert_int_eq(ops->precheck(&st, o, why, sizeof(why)), DG_EINVALID);
+    ck_assert_ptr_nonnull(strstr(why, "member of global cluster"));
+    ck_assert_ptr_nonnull(strstr(why, "UnPlannedFailoverAurora"));
+    cJSON_Delete(o);
+}
+END_TEST
+
+/* TargetClusterIdentifier: checked when it is an RDS db/cluster ARN,
+ * informational otherwise. */
+static const struct {
+    const char *params;
+    int instance; /* 1: the instance fixture, 0: the cluster one */
+    dg_rc want;
+} target_table[] = {
+    /* seed 001 Test Case #4 as the sandbox binds it: the replica's ARN */
+    {"{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+     "\"TargetClusterIdentifier\":\"" REPLICA_ARN "\"}",
+     1, DG_OK},
+    {"{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+     "\"TargetClusterIdentifier\":\"" REPLICA_SRC "\"}",
+     1, DG_OK}, /* its source */
+    {"{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+     "\"TargetClusterIdentifier\":\"orders-somewhere-else\"}",
+     1, DG_OK}, /* a bare name: informational */
+    {"{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+     "\"TargetClusterIdentifier\":\"arn:aws:rds::123456789012:global-"
+     "cluster:orders-global\"}",
+     1, DG_OK}, /* a global cluster ARN: informational */
+    {"{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+     "\"TargetClusterIdentifier\":\"arn:aws:rds:us-west-2:123456789012:db:"
+     "orders-other\"}",
+     1, DG_EINVALID}, /* another instance */
+    {"{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+     "\"TargetClusterIdentifier\":\"arn:aws:rds:us-east-1:123456789012:db:"
+     "orders-reporting-replica\"}",
+     1, DG_EINVALID}, /* same name, other region */
+    {"{\"RDSInstanceIdentifier\":\"orders-reporting-replica\","
+     "\"TargetClusterIdentifier\":\"arn:aws:rds:us-west-2:123456789012:"
+     "cluster:orders-reporting-replica\"}",
+     1, DG_EINVALID}, /* a cluster, not the instance */
+    {"{\"DBClusterIdentifier\":\"capture-rep\","
+     "\"TargetClusterIdentifier\":\"" CREP_ARN "\"}",
+     0, DG_OK},
+    {"{\"DBClusterIdentifier\":\"capture-rep\","
+     "\"TargetClusterIdentifier\":\"" WEST_ARN "\"}",
+     0, DG_OK}, /* its source */
+    {"{\"DBClusterIdentifier\":\"capture-rep\","
+     "\"TargetClusterIdentifier\":\"" EAST_ARN "\"}",
+     0, DG_EINVALID},
+};
+
+START_TEST(replica_target_identifier)
+{
+    const struct action_ops *ops = &act_promote_rds_replica;
+    struct action_step st =
+        step_of("PromoteRDSReadReplica", target_table[_i].params);
+    cJSON *o = target_table[_i].instance ? replica_instance_obs()
+                                         : replica_cluster_obs();
+    char why[512] = "";
+    ck_assert_int_eq(ops->precheck(&st, o, why, sizeof(why)),
+                     target_table[_i].want);
+    if (target_table[_i].want != DG_OK)
+        ck_assert_msg(strstr(why, "names neither the") != NULL, "%s", why);
+    cJSON_Delete(o);
+}
+END_TEST
+
+/* Runbook validation: exactly one of RDSInstanceIdentifier and
+ * DBClusterIdentifier; BackupRetentionPeriod only with the instance. */
+static const struct {
+    const char *params;
+    const char *expect; /* "" when valid */
+} replica_runbooks[] = {
+    {"{\"RDSInstanceIdentifier\":\"!Import rds-mysql-instance-identifier\","
+     "\"TargetClusterIdentifier\":\"!Import rds-mysql-instance-global-arn\"}",
+     ""},
+    {"{\"DBClusterIdentifier\":\"orders-replica\"}", ""},
+    {"{\"RDSInstanceIdentifier\":\"r\",\"BackupRetentionPeriod\":\"7\"}", ""},
+    {"{\"RDSInstanceIdentifier\":\"r\",\"DBClusterIdentifier\":\"c\"}",
+     "rb: /StatePayload/0/resources/0/parameters: PromoteRDSReadReplica "
+     "needs exactly one of RDSInstanceIdentifier, DBClusterIdentifier (got "
+     "more than one)\n"},
+    {"{\"TargetClusterIdentifier\":\"t\"}",
+     "rb: /StatePayload/0/resources/0/parameters: PromoteRDSReadReplica "
+     "needs exactly one of RDSInstanceIdentifier, DBClusterIdentifier (got "
+     "none)\n"},
+    {"{\"DBClusterIdentifier\":\"c\",\"BackupRetentionPeriod\":7}",
+     "rb: /StatePayload/0/resources/0/parameters/BackupRetentionPeriod: "
+     "PromoteRDSReadReplica takes it only with RDSInstanceIdentifier\n"},
+};
+
+START_TEST(replica_runbook_validation)
+{
+    char doc[1024];
+    snprintf(
+        doc, sizeof(doc),
+        "{\"StatePayload\":[{\"layer\":1,\"resources\":[{"
+        "\"resourceType\":\"PromoteRDSReadReplica\",\"parameters\":%s}]}]}",
+        replica_runbooks[_i].params);
+    cJSON *d = cJSON_Parse(doc);
+    ck_assert_ptr_nonnull(d);
+    struct dg_buf errors;
+    dg_buf_init(&errors, 65536);
+    dg_rc rc = runbook_validate(d, 0, "rb", &errors);
+    ck_assert_str_eq(dg_buf_str(&errors), replica_runbooks[_i].expect);
+    ck_assert_int_eq(rc, replica_runbooks[_i].expect[0] ? DG_EINVALID : DG_OK);
+    dg_buf_cleanup(&errors);
+    cJSON_Delete(d);
 }
 END_TEST
 
@@ -543,7 +770,13 @@ suite(void)
     tcase_add_test(tc, aurora_target_by_id);
     tcase_add_test(tc, aurora_detach_transitions);
     tcase_add_test(tc, create_secondary_transitions);
-    tcase_add_test(tc, replica_transitions);
+    tcase_add_test(tc, replica_instance_transitions);
+    tcase_add_test(tc, replica_cluster_transitions);
+    tcase_add_loop_test(tc, replica_target_identifier, 0,
+                        (int)(sizeof(target_table) / sizeof(target_table[0])));
+    tcase_add_loop_test(
+        tc, replica_runbook_validation, 0,
+        (int)(sizeof(replica_runbooks) / sizeof(replica_runbooks[0])));
     tcase_add_test(tc, elasticache_transitions);
     tcase_add_loop_test(tc, route53_table, 0,
                         (int)(sizeof(r53_cases) / sizeof(r53_cases[0])));
