@@ -102,7 +102,7 @@ struct orchestrator {
     struct snsverify *sv;
     struct prop *props; /* being resolved (or their lag observed) */
     struct lagreq *lagreqs;
-    struct pub *pubs;   /* being published */
+    struct pub *pubs; /* being published */
     struct startq *starts;
     struct event *start_ev, *kick_ev, *expiry_ev;
     /* The SNS pre-check of the message being processed. */
@@ -544,8 +544,7 @@ is_aurora_target_step(const char *type)
  * region, or the plan's secondary. 0 when the plan has none; else *id and
  * *region are dg_malloc'ed and *source (the primary) borrowed. */
 static int
-lag_target(const struct plan *pl, char **id, char **region,
-           const char **source)
+lag_target(const struct plan *pl, char **id, char **region, const char **source)
 {
     const cJSON *regions = dg_json_obj(pl->body, "regions");
     const cJSON *layers = dg_json_arr(pl->body, "layers");

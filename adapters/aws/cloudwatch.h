@@ -13,7 +13,7 @@
 #include "err.h"
 #include "svc.h"
 
-#define CW_MAX_DIMENSIONS 4   /* drgate's own limit (AWS allows 30) */
+#define CW_MAX_DIMENSIONS 4    /* drgate's own limit (AWS allows 30) */
 #define CW_MAX_DATAPOINTS 1440 /* AWS's limit for one call */
 
 struct cw_dimension {
@@ -63,7 +63,7 @@ const struct cw_datapoint *cw_latest(const struct cw_datapoints *d);
 
 /* Result: struct cw_datapoints. */
 void cw_get_metric_statistics(const struct svc_client *c, const char *region,
-                              const struct cw_metric_query *q,
-                              svc_done_fn done, void *ctx);
+                              const struct cw_metric_query *q, svc_done_fn done,
+                              void *ctx);
 
 #endif

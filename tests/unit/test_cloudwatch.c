@@ -115,8 +115,7 @@ START_TEST(build_refuses)
     breaker(_i, &q, d);
     dg_buf_init(&b, 65536);
     dg_err_clear(&err);
-    ck_assert_int_eq(cw_build_get_metric_statistics(&q, &b, &err),
-                     DG_EINVALID);
+    ck_assert_int_eq(cw_build_get_metric_statistics(&q, &b, &err), DG_EINVALID);
     ck_assert_str_eq(err.code, "bad_request");
     dg_buf_cleanup(&b);
 }
@@ -143,9 +142,9 @@ START_TEST(parse_reply)
     struct cw_datapoints d;
     struct dg_err err;
     dg_err_clear(&err);
-    ck_assert_msg(cw_parse_get_metric_statistics(body, len, "Maximum", &d,
-                                                 &err) == DG_OK,
-                  "%s", err.msg);
+    ck_assert_msg(
+        cw_parse_get_metric_statistics(body, len, "Maximum", &d, &err) == DG_OK,
+        "%s", err.msg);
     ck_assert_uint_eq(d.n, 3);
     ck_assert_int_eq(d.v[2].timestamp_ms, T0 + 7 * 60000);
     ck_assert(d.v[2].value == 900.0);
@@ -210,9 +209,9 @@ START_TEST(parse_refuses)
     struct cw_datapoints d;
     struct dg_err err;
     dg_err_clear(&err);
-    ck_assert_int_eq(cw_parse_get_metric_statistics(body, strlen(body),
-                                                    "Maximum", &d, &err),
-                     DG_EINVALID);
+    ck_assert_int_eq(
+        cw_parse_get_metric_statistics(body, strlen(body), "Maximum", &d, &err),
+        DG_EINVALID);
     ck_assert_str_eq(err.code, "bad_response");
     ck_assert_uint_eq(d.n, 0);
     ck_assert_ptr_null(d.v);

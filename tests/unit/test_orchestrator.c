@@ -552,8 +552,8 @@ last_request(char **text)
     ck_assert(cJSON_IsString(sqs));
     cJSON *req = cJSON_Parse(sqs->valuestring);
     ck_assert_ptr_nonnull(req);
-    *text = dg_strdup(
-        cJSON_GetObjectItemCaseSensitive(m, "default")->valuestring);
+    *text =
+        dg_strdup(cJSON_GetObjectItemCaseSensitive(m, "default")->valuestring);
     cJSON_Delete(m);
     return req;
 }
@@ -586,7 +586,8 @@ START_TEST(request_states_the_observed_lag)
     ck_assert_str_eq(lag_seen, "w us-west-2 us-east-1");
     char *text = NULL;
     cJSON *req = last_request(&text);
-    const cJSON *lag = cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms");
+    const cJSON *lag =
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms");
     ck_assert(cJSON_IsNumber(lag));
     ck_assert_int_eq((int)lag->valuedouble, 1234);
     const cJSON *at =
@@ -602,10 +603,10 @@ START_TEST(request_states_the_observed_lag)
     int found = 0;
     struct dg_err err;
     dg_err_clear(&err);
-    ck_assert(store_appr_req_get(F.s, cJSON_GetObjectItemCaseSensitive(
-                                            req, "plan_id")
-                                            ->valuestring,
-                                 &r, &found, &err) == DG_OK);
+    ck_assert(store_appr_req_get(
+                  F.s,
+                  cJSON_GetObjectItemCaseSensitive(req, "plan_id")->valuestring,
+                  &r, &found, &err) == DG_OK);
     ck_assert(found && r.has_lag);
     ck_assert_int_eq(r.lag_ms, 1234);
     store_appr_req_cleanup(&r);
@@ -709,7 +710,8 @@ START_TEST(republished_request_keeps_the_lag)
     run_until_published(2);
     char *text = NULL;
     cJSON *req = last_request(&text);
-    const cJSON *lag = cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms");
+    const cJSON *lag =
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms");
     ck_assert(cJSON_IsNumber(lag));
     ck_assert_int_eq((int)lag->valuedouble, 1234);
     ck_assert_ptr_nonnull(strstr(text, "1234 ms"));
