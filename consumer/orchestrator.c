@@ -249,6 +249,7 @@ published(const char *message_id, dg_rc rc, const struct dg_err *err, void *ctx)
                "is pending",
                "plan_id", p->plan_id, "error", err ? err->msg : "", NULL);
         publish_again(p); /* keeps p */
+        progress(o);      /* a publication waiting to retry is not busy */
         return;
     }
     pub_unlink(p);
