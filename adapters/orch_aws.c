@@ -3,17 +3,28 @@
  * AWS client (see orch_aws.h), and the one-shot publish of the CLI.
  *
  * Ownership: struct orch_aws borrows the client and owns an HTTP engine
- * for SNS signing certificates (created at the first fetch); each publish
- * or fetch in flight owns a small context freed by its completion. Errors
- * go to the completions, never to logs here.
+ * for SNS signing certificates (created at the first fetch); each publish,
+ * fetch or lag observation in flight owns a small context freed by its
+ * completion. Errors go to the completions, never to logs here.
+ *
+ * The replication lag is CloudWatch's AWS/RDS AuroraGlobalDBReplicationLag
+ * (milliseconds, published for a global database's secondary cluster in
+ * its region): the latest Maximum of 60 s periods over the last 10
+ * minutes, asked first with the dimension DBClusterIdentifier and, when
+ * that has no datapoint, with DBClusterIdentifier and SourceRegion (the
+ * primary's region), the two sets AWS documents for its global database
+ * metrics.
  */
 #include "orch_aws.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/event.h>
 
 #include "client.h"
+#include "cloudwatch.h"
 #include "config.h"
 #include "http.h"
 #include "mem.h"
@@ -107,6 +118,111 @@ publish(void *impl, const char *topic_arn, const char *subject,
     dg_free(region);
 }
 
+/* ---- replication lag (CloudWatch) --------------------------------------- */
+
+#define LAG_METRIC "AuroraGlobalDBReplicationLag"
+#define LAG_WINDOW_MS (10 * 60 * 1000)
+
+struct lagctx {
+    const struct svc_client *sc;
+    orch_lag_fn done;
+    void *ctx;
+    char *cluster_id, *region, *source_region;
+    int64_t now_ms;
+    int with_source; /* the second query: + SourceRegion */
+};
+
+static void lag_query(struct lagctx *l);
+
+static void
+lag_free(struct lagctx *l)
+{
+    dg_free(l->cluster_id);
+    dg_free(l->region);
+    dg_free(l->source_region);
+    dg_free(l);
+}
+
+static int64_t
+lag_in_ms(const struct cw_datapoint *d)
+{
+    double v = d->value < 0 ? 0 : d->value;
+    if (d->unit && strcmp(d->unit, "Seconds") == 0)
+        v *= 1000.0;
+    else if (d->unit && strcmp(d->unit, "Microseconds") == 0)
+        v /= 1000.0;
+    if (v > 9.0e15)
+        v = 9.0e15;
+    return (int64_t)llround(v);
+}
+
+static void
+lag_answer(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
+{
+    struct lagctx *l = ctx;
+    const struct cw_datapoint *d = rc == DG_OK ? cw_latest(result) : NULL;
+    char note[320];
+    if (d) {
+        snprintf(note, sizeof(note), "%s of %s in %s", LAG_METRIC,
+                 l->cluster_id, l->region ? l->region : "drgate's region");
+        l->done(lag_in_ms(d), d->timestamp_ms, note, l->ctx);
+    } else if (rc == DG_OK && !l->with_source && l->source_region) {
+        l->with_source = 1;
+        lag_query(l);
+        return;
+    } else if (rc == DG_OK) {
+        snprintf(note, sizeof(note),
+                 "no %s datapoint for %s in %s in the last 10 minutes",
+                 LAG_METRIC, l->cluster_id,
+                 l->region ? l->region : "drgate's region");
+        l->done(-1, 0, note, l->ctx);
+    } else {
+        snprintf(note, sizeof(note), "CloudWatch: %.40s%s%.160s",
+                 err && err->code[0] ? err->code : dg_rc_name(rc),
+                 err && err->msg[0] ? ": " : "", err ? err->msg : "");
+        l->done(-1, 0, note, l->ctx);
+    }
+    lag_free(l);
+}
+
+static void
+lag_query(struct lagctx *l)
+{
+    struct cw_dimension dims[2] = {
+        {"DBClusterIdentifier", l->cluster_id},
+        {"SourceRegion", l->source_region},
+    };
+    struct cw_metric_query q = {
+        .namespace_ = "AWS/RDS",
+        .metric = LAG_METRIC,
+        .dims = dims,
+        .ndims = l->with_source ? 2 : 1,
+        .start_ms = l->now_ms - LAG_WINDOW_MS,
+        .end_ms = l->now_ms + 1000,
+        .period_s = 60,
+        .statistic = "Maximum",
+    };
+    cw_get_metric_statistics(l->sc, l->region, &q, lag_answer, l);
+}
+
+static void
+observe_lag(void *impl, const struct orch_lag_target *t, orch_lag_fn done,
+            void *ctx)
+{
+    struct orch_aws *a = impl;
+    struct lagctx *l = dg_calloc(1, sizeof(*l));
+    l->sc = a->sc;
+    l->done = done;
+    l->ctx = ctx;
+    l->cluster_id = dg_strdup(t->cluster_id);
+    l->region = dg_strdup(t->region && *t->region ? t->region : NULL);
+    l->source_region = t->source_region && *t->source_region
+                           ? dg_strdup(t->source_region)
+                           : NULL;
+    l->now_ms = t->now_ms;
+    lag_query(l);
+}
+
 /* ---- certificate fetcher ---------------------------------------------- */
 
 struct fetchctx {
@@ -156,6 +272,7 @@ orch_aws_services(struct orch_aws *a, struct orch_services *out)
         .actions = actions_aws_catalog(a->sc),
         .resolver = actions_aws_resolver(a->sc),
         .publish = publish,
+        .observe_lag = observe_lag,
         .impl = a,
         .fetch = fetch,
         .fetch_ctx = a,

@@ -286,24 +286,26 @@ email_text(const struct approval_gate *g, const struct approval_request_in *in,
                              "drgate asks for approval of plan %s (%s).\n\n"
                              "What will change, where, in this order:\n%s\n",
                              p->id, p->plan_class, summary);
-    if (rc == DG_OK && p->data_loss) {
+    if (rc == DG_OK && p->data_loss)
         rc = dg_buf_addstr(b, "DATA AT RISK: this plan can lose writes that "
                               "were not yet replicated.\n");
-        if (rc == DG_OK && in->lag_ms >= 0) {
-            timefmt_format(in->lag_observed_ms, obs);
-            rc = dg_buf_printf(
-                b, "Last observed replication lag: %lld ms%s%s.\n",
-                (long long)in->lag_ms, in->lag_observed_ms > 0 ? " at " : "",
-                in->lag_observed_ms > 0 ? obs : "");
-        } else if (rc == DG_OK) {
-            rc = dg_buf_addstr(b, "Last observed replication lag: unknown.\n");
-        }
-        if (rc == DG_OK)
-            rc = dg_buf_addstr(b, "Each approval must say --accept-data-loss."
-                                  "\n");
-    } else if (rc == DG_OK) {
+    else if (rc == DG_OK)
         rc = dg_buf_addstr(b, "Data at risk: none expected.\n");
+    if (rc == DG_OK && in->lag_ms >= 0) {
+        timefmt_format(in->lag_observed_ms, obs);
+        rc = dg_buf_printf(
+            b, "Last observed replication lag: %lld ms%s%s%s%s%s.\n",
+            (long long)in->lag_ms, in->lag_observed_ms > 0 ? " at " : "",
+            in->lag_observed_ms > 0 ? obs : "", in->lag_note ? " (" : "",
+            in->lag_note ? in->lag_note : "", in->lag_note ? ")" : "");
+    } else if (rc == DG_OK) {
+        rc = dg_buf_printf(b, "Last observed replication lag: unknown%s%s%s.\n",
+                           in->lag_note ? " (" : "",
+                           in->lag_note ? in->lag_note : "",
+                           in->lag_note ? ")" : "");
     }
+    if (rc == DG_OK && p->data_loss)
+        rc = dg_buf_addstr(b, "Each approval must say --accept-data-loss.\n");
     if (rc == DG_OK)
         rc = dg_buf_printf(b,
                            "\nApprovals needed: %d distinct approver%s "
@@ -330,6 +332,28 @@ email_text(const struct approval_gate *g, const struct approval_request_in *in,
     return rc;
 }
 
+/* "replication_lag_ms" (integer or null), "replication_lag_observed_at"
+ * (RFC 3339 or null) and "replication_lag_note" (string or null). */
+static void
+add_lag(cJSON *o, const struct approval_request_in *in)
+{
+    char obs[DG_TIME_STR_LEN];
+    if (in->lag_ms >= 0)
+        cJSON_AddNumberToObject(o, "replication_lag_ms", (double)in->lag_ms);
+    else
+        cJSON_AddNullToObject(o, "replication_lag_ms");
+    if (in->lag_ms >= 0 && in->lag_observed_ms > 0) {
+        timefmt_format(in->lag_observed_ms, obs);
+        cJSON_AddStringToObject(o, "replication_lag_observed_at", obs);
+    } else {
+        cJSON_AddNullToObject(o, "replication_lag_observed_at");
+    }
+    if (in->lag_note)
+        cJSON_AddStringToObject(o, "replication_lag_note", in->lag_note);
+    else
+        cJSON_AddNullToObject(o, "replication_lag_note");
+}
+
 static char *
 request_json(const struct approval_request_in *in,
              const struct approval_publication *pub, const char *summary)
@@ -347,8 +371,7 @@ request_json(const struct approval_request_in *in,
     cJSON_AddBoolToObject(o, "data_loss", p->data_loss != 0);
     cJSON_AddNumberToObject(o, "quorum", pub->quorum);
     cJSON_AddStringToObject(o, "summary", summary);
-    if (p->data_loss && in->lag_ms >= 0)
-        cJSON_AddNumberToObject(o, "replication_lag_ms", (double)in->lag_ms);
+    add_lag(o, in);
     char *s = cJSON_PrintUnformatted(o);
     json_cleanse_delete(o);
     return s;
@@ -370,8 +393,7 @@ requested_event(const struct approval_gate *g,
     cJSON_AddBoolToObject(e, "data_loss", p->data_loss != 0);
     cJSON_AddStringToObject(e, "expires_at", exp);
     cJSON_AddItemToObject(e, "approvers", approvers_json(g));
-    if (p->data_loss && in->lag_ms >= 0)
-        cJSON_AddNumberToObject(e, "replication_lag_ms", (double)in->lag_ms);
+    add_lag(e, in);
     return e;
 }
 
@@ -449,6 +471,10 @@ approval_request_create(const struct approval_gate *g, struct store *s,
         .data_loss = p->data_loss,
         .created_ms = in->now_ms,
         .expires_ms = out->expires_ms,
+        .has_lag = in->lag_ms >= 0,
+        .lag_ms = in->lag_ms,
+        .lag_observed_ms = in->lag_observed_ms,
+        .lag_note = (char *)in->lag_note, /* borrowed for the insert */
     };
     dg_rc rc = build_publication(g, in, out, err);
     if (rc == DG_OK)
@@ -483,9 +509,14 @@ approval_request_reissue(const struct approval_gate *g, struct store *s,
     }
     out->quorum = row.quorum;
     out->expires_ms = row.expires_ms;
-    store_appr_req_cleanup(&row);
+    /* The figure the request stated when it was recorded. */
+    struct approval_request_in again = *in;
+    again.lag_ms = row.has_lag ? row.lag_ms : -1;
+    again.lag_observed_ms = row.has_lag ? row.lag_observed_ms : 0;
+    again.lag_note = row.lag_note;
     if (in->random(raw, sizeof(raw), in->random_ctx) != 0) {
         OPENSSL_cleanse(raw, sizeof(raw));
+        store_appr_req_cleanup(&row);
         return dg_err_setc(err, DG_EFATAL, "random",
                            "approval request: no random bytes for the token");
     }
@@ -493,7 +524,8 @@ approval_request_reissue(const struct approval_gate *g, struct store *s,
     OPENSSL_cleanse(raw, sizeof(raw));
     token_hash_hex(out->token, hash);
     int changed = 0;
-    rc = build_publication(g, in, out, err);
+    rc = build_publication(g, &again, out, err);
+    store_appr_req_cleanup(&row);
     if (rc == DG_OK)
         rc = store_appr_req_set_token(s, p->id, hash, &changed, err);
     if (rc == DG_OK && !changed)

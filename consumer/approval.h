@@ -58,6 +58,9 @@ struct approval_request_in {
     void *random_ctx;
     int64_t lag_ms;          /* last observed replication lag; -1 unknown */
     int64_t lag_observed_ms; /* when it was observed (0: not stated) */
+    /* Where the lag was read ("AuroraGlobalDBReplicationLag of orders-west
+     * in us-west-2"), or why it is unknown ("timed out"); may be NULL. */
+    const char *lag_note;
 };
 
 /* What approval_request_create hands back, once. The token appears in
@@ -85,7 +88,9 @@ dg_rc approval_request_create(const struct approval_gate *g, struct store *s,
                               struct dg_err *err);
 /* For a pending request whose publication was lost (drgate stopped before
  * SNS took it): a new token replaces the old one (whose value is gone),
- * keeping the expiry and quorum; *out as for approval_request_create.
+ * keeping the expiry, the quorum and the replication lag recorded at
+ * creation (in's lag fields are ignored); *out as for
+ * approval_request_create.
  * DG_EINVALID "not_pending" when the request is no longer pending. */
 dg_rc approval_request_reissue(const struct approval_gate *g, struct store *s,
                                const struct approval_request_in *in,

@@ -60,6 +60,23 @@ struct prop {
     char *message_id, *decision_id;
     int64_t when_ms, detected_ms;
     int64_t row; /* its row in the store's proposals table */
+    /* The replication lag its approval request states (lag_ms < 0:
+     * unknown, lag_note says why). While it is being observed, resolved
+     * waits here, lr is the observation and lag_ev its bound. */
+    int64_t lag_ms, lag_observed_ms;
+    char *lag_note;
+    cJSON *resolved;
+    struct lagreq *lr;
+    struct event *lag_ev;
+};
+
+/* One lag observation in flight: the hook's context. It outlives the
+ * proposal when the bound passes first (p NULL) and the orchestrator when
+ * it is freed first (o NULL). */
+struct lagreq {
+    struct orchestrator *o;
+    struct prop *p;
+    struct lagreq *next;
 };
 
 struct pub {
@@ -83,8 +100,9 @@ struct orchestrator {
     struct approval_gate *gate;
     struct executor *ex;
     struct snsverify *sv;
-    struct prop *props; /* being resolved */
-    struct pub *pubs;   /* being published */
+    struct prop *props; /* being resolved (or their lag observed) */
+    struct lagreq *lagreqs;
+    struct pub *pubs; /* being published */
     struct startq *starts;
     struct event *start_ev, *kick_ev, *expiry_ev;
     /* The SNS pre-check of the message being processed. */
@@ -231,6 +249,7 @@ published(const char *message_id, dg_rc rc, const struct dg_err *err, void *ctx)
                "is pending",
                "plan_id", p->plan_id, "error", err ? err->msg : "", NULL);
         publish_again(p); /* keeps p */
+        progress(o);      /* a publication waiting to retry is not busy */
         return;
     }
     pub_unlink(p);
@@ -313,6 +332,10 @@ prop_free(struct prop *p)
     if (!p)
         return;
     cJSON_Delete(p->payload);
+    cJSON_Delete(p->resolved);
+    if (p->lag_ev)
+        event_free(p->lag_ev);
+    dg_free(p->lag_note);
     dg_free(p->runbook);
     dg_free(p->plan_class);
     dg_free(p->trigger);
@@ -362,9 +385,8 @@ static void queue_start(struct orchestrator *o, const char *plan_id,
 /* One transaction: bind, store, events, approval request. On success
  * *ap holds the publication (mutating plans) and *plan the plan. */
 static dg_rc
-record_proposal(struct orchestrator *o, struct prop *p, const cJSON *resolved,
-                struct plan **plan, struct approval_publication *ap,
-                int *requested, struct dg_err *err)
+build_plan(struct orchestrator *o, const struct prop *p, const cJSON *resolved,
+           struct plan **plan, struct dg_buf *errors)
 {
     struct engine_lookup_ctx lc = {o->o.cfg, p->global_cluster,
                                    p->target_cluster};
@@ -379,9 +401,17 @@ record_proposal(struct orchestrator *o, struct prop *p, const cJSON *resolved,
         .lookup = engine_lookup,
         .lookup_ctx = &lc,
     };
+    return plan_build(&in, p->runbook, plan, errors);
+}
+
+static dg_rc
+record_proposal(struct orchestrator *o, struct prop *p, const cJSON *resolved,
+                struct plan **plan, struct approval_publication *ap,
+                int *requested, struct dg_err *err)
+{
     struct dg_buf errors;
     dg_buf_init(&errors, 8192);
-    dg_rc rc = plan_build(&in, p->runbook, plan, &errors);
+    dg_rc rc = build_plan(o, p, resolved, plan, &errors);
     if (rc != DG_OK) {
         char *why = dg_buf_detach(&errors);
         size_t n = strlen(why);
@@ -419,7 +449,9 @@ record_proposal(struct orchestrator *o, struct prop *p, const cJSON *resolved,
         .plan = pl,
         .now_ms = now(o),
         .random = approval_random_openssl,
-        .lag_ms = -1,
+        .lag_ms = p->lag_ms,
+        .lag_observed_ms = p->lag_observed_ms,
+        .lag_note = p->lag_note,
     };
     rc = approval_request_create(o->gate, o->o.store, &ri, ap, err);
     if (rc != DG_OK)
@@ -430,16 +462,12 @@ record_proposal(struct orchestrator *o, struct prop *p, const cJSON *resolved,
     return rc;
 }
 
+/* Records the proposal (or its refusal) and publishes its request. */
 static void
-resolved_cb(cJSON *resolved, dg_rc rc, const struct dg_err *rerr, void *ctx)
+finish_proposal(struct prop *p, cJSON *resolved, dg_rc rc,
+                const struct dg_err *rerr)
 {
-    struct prop *p = ctx;
     struct orchestrator *o = p->o;
-    if (!o) { /* the orchestrator is gone (shutdown) */
-        cJSON_Delete(resolved);
-        prop_free(p);
-        return;
-    }
     prop_unlink(p);
     struct dg_err err;
     dg_err_clear(&err);
@@ -495,6 +523,196 @@ out:
     cJSON_Delete(resolved);
     prop_free(p);
     progress(o);
+}
+
+/* ---- the replication lag a request states ---------------------------- */
+
+static int
+is_aurora_target_step(const char *type)
+{
+    static const char *const types[] = {
+        "ManagedFailoverAurora", "UnPlannedFailoverAurora",
+        "PlannedFailoverAurora", "SwitchoverAurora"};
+    for (size_t i = 0; type && i < sizeof(types) / sizeof(*types); i++)
+        if (strcmp(type, types[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The Aurora cluster a plan fails or switches over to: the first such
+ * step's DBClusterIdentifier. An ARN (arn:PARTITION:rds:REGION:ACCOUNT:
+ * cluster:ID) names its region; otherwise UnPlannedFailoverAurora's step
+ * region, or the plan's secondary. 0 when the plan has none; else *id and
+ * *region are dg_malloc'ed and *source (the primary) borrowed. */
+static int
+lag_target(const struct plan *pl, char **id, char **region, const char **source)
+{
+    const cJSON *regions = dg_json_obj(pl->body, "regions");
+    const cJSON *layers = dg_json_arr(pl->body, "layers");
+    for (const cJSON *l = layers ? layers->child : NULL; l; l = l->next) {
+        const cJSON *steps = dg_json_arr(l, "steps");
+        for (const cJSON *st = steps ? steps->child : NULL; st; st = st->next) {
+            const char *type = dg_json_str(st, "type");
+            const char *c = dg_json_str(dg_json_obj(st, "parameters"),
+                                        "DBClusterIdentifier");
+            if (!is_aurora_target_step(type) || !c || !*c)
+                continue;
+            *source = dg_json_str(regions, "primary");
+            const char *r = strcmp(type, "UnPlannedFailoverAurora") == 0
+                                ? dg_json_str(st, "region")
+                                : dg_json_str(regions, "secondary");
+            const char *f[6] = {0}; /* starts of the ARN's first 6 fields */
+            const char *q = c;
+            int n = 0;
+            while (strncmp(c, "arn:", 4) == 0 && n < 6 && q) {
+                f[n++] = q;
+                q = strchr(q, ':');
+                q = q ? q + 1 : NULL;
+            }
+            if (n == 6 && q && strncmp(f[2], "rds:", 4) == 0 &&
+                strncmp(f[5], "cluster:", 8) == 0 && *q && f[4] > f[3] + 1) {
+                *id = dg_strdup(q);
+                *region = dg_strndup(f[3], (size_t)(f[4] - f[3] - 1));
+                return 1;
+            }
+            if (strncmp(c, "arn:", 4) == 0)
+                continue; /* an ARN of something else */
+            *id = dg_strdup(c);
+            *region = dg_strdup(r ? r : "");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+lagreq_unlink(struct lagreq *r)
+{
+    for (struct lagreq **pp = &r->o->lagreqs; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+}
+
+static void
+set_lag_note(struct prop *p, const char *note)
+{
+    dg_free(p->lag_note);
+    p->lag_note = note ? dg_strndup(note, strnlen(note, 240)) : NULL;
+}
+
+static void
+lag_settle(struct prop *p, int64_t lag_ms, int64_t observed_ms,
+           const char *note)
+{
+    p->lag_ms = lag_ms >= 0 ? lag_ms : -1;
+    p->lag_observed_ms = lag_ms >= 0 ? observed_ms : 0;
+    set_lag_note(p, note);
+    if (p->lag_ev) {
+        event_free(p->lag_ev);
+        p->lag_ev = NULL;
+    }
+    p->lr = NULL;
+    cJSON *resolved = p->resolved;
+    p->resolved = NULL;
+    finish_proposal(p, resolved, DG_OK, NULL);
+}
+
+static void
+lag_done(int64_t lag_ms, int64_t observed_ms, const char *note, void *ctx)
+{
+    struct lagreq *r = ctx;
+    struct prop *p = r->p;
+    if (r->o)
+        lagreq_unlink(r);
+    if (p && !r->o) /* the orchestrator is gone: p was waiting for us */
+        prop_free(p);
+    else if (p)
+        lag_settle(p, lag_ms, observed_ms, note ? note : "");
+    dg_free(r);
+}
+
+static void
+lag_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct prop *p = arg;
+    char note[96];
+    snprintf(note, sizeof(note), "not observed within %lld ms",
+             (long long)p->o->o.lag_timeout_ms);
+    p->lr->p = NULL; /* its answer, when it comes, is dropped */
+    lag_settle(p, -1, 0, note);
+}
+
+/* Starts observing the lag for p's plan; 1 when started (lag_done or
+ * lag_timeout_cb continues with finish_proposal, which gets resolved), 0
+ * when there is nothing to observe (p->lag_note says why). */
+static int
+observe_lag(struct orchestrator *o, struct prop *p, cJSON *resolved)
+{
+    struct plan *pl = NULL;
+    struct dg_buf errors;
+    dg_buf_init(&errors, 8192);
+    dg_rc rc = build_plan(o, p, resolved, &pl, &errors);
+    dg_buf_cleanup(&errors);
+    if (rc != DG_OK || !pl->mutating) {
+        plan_free(pl);
+        return 0; /* refused, or no request: finish_proposal says so */
+    }
+    char *id = NULL, *region = NULL;
+    const char *source = NULL;
+    int found = lag_target(pl, &id, &region, &source);
+    if (!found)
+        set_lag_note(p, "the plan has no Aurora global database step");
+    else if (!o->o.services.observe_lag)
+        set_lag_note(p, "not observed: no CloudWatch client");
+    if (!found || !o->o.services.observe_lag) {
+        plan_free(pl);
+        dg_free(id);
+        dg_free(region);
+        return 0;
+    }
+    struct lagreq *r = dg_calloc(1, sizeof(*r));
+    r->o = o;
+    r->p = p;
+    r->next = o->lagreqs;
+    o->lagreqs = r;
+    p->lr = r;
+    p->resolved = resolved;
+    p->lag_ev = evtimer_new(o->o.base, lag_timeout_cb, p);
+    int64_t ms = o->o.lag_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(p->lag_ev, &tv);
+    struct orch_lag_target t = {.cluster_id = id,
+                                .region = region,
+                                .source_region = source,
+                                .now_ms = now(o)};
+    /* Last: p may be settled before this returns if the hook breaks its
+     * contract and answers at once. */
+    o->o.services.observe_lag(o->o.services.impl, &t, lag_done, r);
+    dg_free(id);
+    dg_free(region);
+    plan_free(pl);
+    return 1;
+}
+
+/* The resolver's completion: observe the lag, then record. */
+static void
+resolved_cb(cJSON *resolved, dg_rc rc, const struct dg_err *rerr, void *ctx)
+{
+    struct prop *p = ctx;
+    struct orchestrator *o = p->o;
+    if (!o) { /* the orchestrator is gone (shutdown) */
+        cJSON_Delete(resolved);
+        prop_free(p);
+        return;
+    }
+    p->lag_ms = -1;
+    if (rc == DG_OK && observe_lag(o, p, resolved))
+        return;
+    finish_proposal(p, resolved, rc, rerr);
 }
 
 static void
@@ -950,6 +1168,8 @@ orch_new(const struct orch_opts *opts, struct orchestrator **out,
     *out = NULL;
     struct orchestrator *o = dg_calloc(1, sizeof(*o));
     o->o = *opts;
+    if (o->o.lag_timeout_ms <= 0)
+        o->o.lag_timeout_ms = ORCH_LAG_TIMEOUT_MS;
     dg_rc rc = approval_gate_new(&opts->cfg->approval, &o->gate, err);
     if (rc != DG_OK) {
         dg_free(o);
@@ -1090,8 +1310,15 @@ orch_free(struct orchestrator *o)
     /* Proposals and publications in flight complete with DG_ECANCELLED
      * when the AWS client is freed (after us); detach them so their
      * completions only free themselves. */
-    for (struct prop *p = o->props; p; p = p->next)
+    for (struct prop *p = o->props; p; p = p->next) {
         p->o = NULL;
+        if (p->lag_ev) { /* its observation's completion frees it */
+            event_free(p->lag_ev);
+            p->lag_ev = NULL;
+        }
+    }
+    for (struct lagreq *r = o->lagreqs; r; r = r->next)
+        r->o = NULL;
     while (o->pubs) {
         struct pub *p = o->pubs;
         o->pubs = p->next;

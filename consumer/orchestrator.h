@@ -30,6 +30,23 @@ struct orchestrator;
 typedef void (*orch_published_fn)(const char *message_id, dg_rc rc,
                                   const struct dg_err *err, void *ctx);
 
+/* Where the replication lag an approval request states is read: the
+ * Aurora cluster a plan fails or switches over to (derived from the plan's
+ * steps). Strings borrowed for the call. */
+struct orch_lag_target {
+    const char *cluster_id;    /* DBClusterIdentifier, not an ARN */
+    const char *region;        /* the cluster's region */
+    const char *source_region; /* the current primary's region; may be NULL */
+    int64_t now_ms;            /* wall clock: the end of the window read */
+};
+
+/* The lag observed: lag_ms >= 0 with observed_ms (the datapoint's time)
+ * and note saying where it was read; lag_ms < 0 when unknown, note saying
+ * why (short, no secrets). note borrowed for the call. Exactly once, never
+ * from inside observe_lag. */
+typedef void (*orch_lag_fn)(int64_t lag_ms, int64_t observed_ms,
+                            const char *note, void *ctx);
+
 /* What the orchestrator needs from AWS, as interfaces (the composition
  * root fills them from adapters; unit tests with fakes). */
 struct orch_services {
@@ -42,6 +59,11 @@ struct orch_services {
                     const char *plan_id, const char *severity,
                     orch_published_fn done, void *ctx);
     void *impl;
+    /* Reads the last replication lag of t (CloudWatch) with impl; NULL:
+     * requests say the lag is unknown. However late it answers, the
+     * orchestrator waits at most orch_opts.lag_timeout_ms. */
+    void (*observe_lag)(void *impl, const struct orch_lag_target *t,
+                        orch_lag_fn done, void *ctx);
     /* GETs SNS signing certificates (snsverify.h); NULL: SNS-delivered
      * replies cannot be verified and are refused when verification is
      * on. */
@@ -77,7 +99,12 @@ struct orch_opts {
     struct orch_host host;
     /* Executor tuning for tests (0: executor defaults). */
     int64_t poll_first_ms, poll_max_ms;
+    /* How long a proposal waits for the replication lag before its
+     * approval request goes out without it (0: ORCH_LAG_TIMEOUT_MS). */
+    int64_t lag_timeout_ms;
 };
+
+#define ORCH_LAG_TIMEOUT_MS 3000
 
 /* DG_EINVALID when an approver's key does not parse. */
 dg_rc orch_new(const struct orch_opts *o, struct orchestrator **out,

@@ -124,6 +124,12 @@ static const char *const migrations[] = {
      * start-up, and a failed publish is retried while it is pending. */
     ("ALTER TABLE approval_requests ADD COLUMN published INTEGER NOT NULL "
      "DEFAULT 0;"),
+    /* 7: the replication lag the request stated (NULL: unknown) and why it
+     * is unknown or where it was read, so a request published again
+     * states the same figure. */
+    ("ALTER TABLE approval_requests ADD COLUMN lag_ms INTEGER;"
+     "ALTER TABLE approval_requests ADD COLUMN lag_observed_ms INTEGER;"
+     "ALTER TABLE approval_requests ADD COLUMN lag_note TEXT;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

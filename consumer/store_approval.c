@@ -45,6 +45,7 @@ store_appr_req_cleanup(struct store_appr_req *r)
     dg_free(r->plan_class);
     dg_free(r->token_hash);
     dg_free(r->state);
+    dg_free(r->lag_note);
     memset(r, 0, sizeof(*r));
 }
 
@@ -64,7 +65,8 @@ store_appr_req_add(struct store *s, const struct store_appr_req *r,
     dg_rc rc = prep(s,
                     "INSERT INTO approval_requests (plan_id, digest, class, "
                     "quorum, token_hash, data_loss, created_ms, expires_ms, "
-                    "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "state, lag_ms, lag_observed_ms, lag_note) VALUES (?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (plan_id) DO NOTHING",
                     &st, err);
     if (rc != DG_OK)
@@ -79,6 +81,17 @@ store_appr_req_add(struct store *s, const struct store_appr_req *r,
     sqlite3_bind_int64(st, 8, r->expires_ms);
     sqlite3_bind_text(st, 9, r->state ? r->state : STORE_APPR_PENDING, -1,
                       SQLITE_STATIC);
+    if (r->has_lag) {
+        sqlite3_bind_int64(st, 10, r->lag_ms);
+        sqlite3_bind_int64(st, 11, r->lag_observed_ms);
+    } else {
+        sqlite3_bind_null(st, 10);
+        sqlite3_bind_null(st, 11);
+    }
+    if (r->lag_note)
+        sqlite3_bind_text(st, 12, r->lag_note, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 12);
     int src = sqlite3_step(st);
     sqlite3_finalize(st);
     if (src != SQLITE_DONE)
@@ -92,7 +105,7 @@ store_appr_req_add(struct store *s, const struct store_appr_req *r,
 
 #define REQ_COLS                                                               \
     "plan_id, digest, class, token_hash, state, quorum, data_loss, "           \
-    "created_ms, expires_ms, decided_ms"
+    "created_ms, expires_ms, decided_ms, lag_ms, lag_observed_ms, lag_note"
 
 static void
 read_req(sqlite3_stmt *st, struct store_appr_req *r)
@@ -107,6 +120,10 @@ read_req(sqlite3_stmt *st, struct store_appr_req *r)
     r->created_ms = sqlite3_column_int64(st, 7);
     r->expires_ms = sqlite3_column_int64(st, 8);
     r->decided_ms = sqlite3_column_int64(st, 9); /* NULL reads as 0 */
+    r->has_lag = sqlite3_column_type(st, 10) != SQLITE_NULL;
+    r->lag_ms = sqlite3_column_int64(st, 10);
+    r->lag_observed_ms = sqlite3_column_int64(st, 11);
+    r->lag_note = col_str(st, 12);
 }
 
 dg_rc

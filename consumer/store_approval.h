@@ -32,6 +32,11 @@ struct store_appr_req {
     int64_t created_ms;
     int64_t expires_ms;
     int64_t decided_ms; /* 0 while pending */
+    /* The replication lag the request stated (has_lag 0: unknown). */
+    int has_lag;
+    int64_t lag_ms;
+    int64_t lag_observed_ms; /* 0: not stated */
+    char *lag_note;          /* where it was read, or why unknown; NULL */
 };
 
 void store_appr_req_cleanup(struct store_appr_req *r); /* NULL fields ok */

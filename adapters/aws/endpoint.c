@@ -108,6 +108,17 @@ const struct aws_service aws_svc_events = {
     .target_prefix = "AWSEvents",
     .service_id = "EventBridge",
 };
+/* CloudWatch: botocore's client name "cloudwatch" (the aws.endpoints key
+ * and AWS_ENDPOINT_URL_CLOUDWATCH), endpoint prefix and signing name
+ * "monitoring"; the model lists query among its protocols. */
+const struct aws_service aws_svc_cloudwatch = {
+    .name = "cloudwatch",
+    .signing_name = "monitoring",
+    .endpoint_prefix = "monitoring",
+    .protocol = AWS_QUERY,
+    .api_version = "2010-08-01",
+    .service_id = "CloudWatch",
+};
 const struct aws_service aws_svc_dynamodb = {
     .name = "dynamodb",
     .signing_name = "dynamodb",

@@ -216,12 +216,20 @@ def iso_ms(s):
 
 def scenario_planned(sb, figures):
     sb.config("planned")
+    # the simulator publishes AuroraGlobalDBReplicationLag for orders-west
+    # into moto; the request states the latest datapoint
+    sb.sandbox("lag", "--ms", "4321")
     sb.start()
     t_alarm = sb.alarms()
     req, t_req = sb.request()
     check(req["class"] == "planned" and req["quorum"] == 1 and len(req["token"]) == 43,
           "planned request: %s" % {k: v for k, v in req.items() if k != "token"})
+    check(req.get("replication_lag_ms") == 4321 and req.get("replication_lag_observed_at")
+          and "orders-west" in (req.get("replication_lag_note") or ""),
+          "request lag: %s" % {k: v for k, v in req.items() if k.startswith("replication")})
     requested = sb.event("drgate.approval.requested", req["plan_id"])[0]
+    check(requested["data"].get("replication_lag_ms") == 4321,
+          "event lag: %s" % requested["data"])
     check("token" not in json.dumps(requested["data"]) or
           req["token"] not in json.dumps(requested), "the token is in the event")
     figures["alarm_to_request_s"] = t_req - t_alarm
@@ -271,6 +279,8 @@ def scenario_unplanned(sb, figures):
     figures["unplanned_alarm_to_request_s"] = t_req - t_alarm
     check(req["class"] == "unplanned" and req["quorum"] == 2 and req["data_loss"],
           "unplanned request: %s" % {k: v for k, v in req.items() if k != "token"})
+    check(isinstance(req.get("replication_lag_ms"), int),
+          "unplanned request lag: %s" % {k: v for k, v in req.items() if k.startswith("replication")})
     pid = req["plan_id"]
     plan = sb.event("drgate.plan.proposed", pid)[0]["data"]["plan"]
     types = [s["type"] for l in plan["layers"] for s in l["steps"]]

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfn.h"
+#include "cloudwatch.h"
 #include "elasticache.h"
 #include "mem.h"
 #include "rds.h"
@@ -99,6 +100,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         RUN(cfn_parse_list_exports(b, size, &e, &err), cfn_exports_cleanup(&e));
         RUN(sts_parse_get_caller_identity(b, size, &s, &err),
             sts_identity_cleanup(&s));
+    }
+    {
+        struct cw_datapoints d;
+        RUN(cw_parse_get_metric_statistics(b, size, "Maximum", &d, &err),
+            cw_datapoints_cleanup(&d));
     }
     return 0;
 }

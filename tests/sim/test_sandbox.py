@@ -238,7 +238,10 @@ class SandboxTest(unittest.TestCase):
         d, env = self.a, self.env_a
         st = json.loads(run("state", "--dir", d).stdout)
         self.assertEqual(set(st), {"global_database", "db_clusters", "datastore", "replication_groups",
-                                   "route53", "ecs", "outages"})
+                                   "route53", "ecs", "outages", "replication_lag"})
+        # the simulator publishes the secondary's lag into moto
+        self.assertEqual(st["replication_lag"]["errors"], 0)
+        self.assertIn("us-west-2/orders-west", st["replication_lag"]["last"])
         self.assertEqual(st["global_database"]["GlobalClusterIdentifier"], "orders-global")
         self.assertEqual(st["route53"]["record"]["Name"], "db.orders.example.internal.")
         self.assertEqual(len(st["ecs"]["us-west-2"]["deployments"]), 1)

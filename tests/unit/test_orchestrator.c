@@ -2,8 +2,11 @@
  * test_orchestrator.c - the orchestrator's gate in front of the executor:
  * a mutating plan never starts unless approval_is_approved says so
  * (pending, rejected, unknown and digest-mismatched plans are refused); a
- * read-only plan passes the gate. The whole lifecycle through the daemon
- * is tests/e2e/test_orchestrator.py.
+ * read-only plan passes the gate. The replication lag an approval request
+ * states: the observed figure, "unknown (why)" when the observation fails
+ * or outlasts its bound, the recorded figure when a request is published
+ * again. The whole lifecycle through the daemon is
+ * tests/e2e/test_orchestrator.py.
  */
 #include <check.h>
 #include <stdio.h>
@@ -154,6 +157,7 @@ struct fake_pub {
     void *ctx;
 };
 static int published;
+static char *last_message;        /* the last request published */
 static int publish_mode;          /* 0 answer OK, 1 never answer, 2 fail */
 static struct fake_pub *lost_pub; /* the call "in flight" when drgate died */
 static void
@@ -183,12 +187,57 @@ fake_publish(void *impl, const char *topic_arn, const char *subject,
     fp->done = done;
     fp->ctx = ctx;
     published++;
+    dg_free(last_message);
+    last_message = dg_strdup(message);
     if (publish_mode == 1) { /* lost: drgate dies before SNS answers */
         lost_pub = fp;
         return;
     }
     struct timeval zero = {0, 0};
     ck_assert(event_base_once(F.base, -1, EV_TIMEOUT, fire_pub, fp, &zero) ==
+              0);
+}
+
+/* The lag hook: 0 absent, 1 answers 1234 ms, 2 fails, 3 never answers
+ * (until the test hands the answer over). Answers come from the loop. */
+static int lag_mode;
+static int lag_calls;
+static char lag_seen[160]; /* "cluster region source" of the last call */
+struct fake_lag {
+    orch_lag_fn done;
+    void *ctx;
+};
+static struct fake_lag *held_lag;
+static void
+fire_lag(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct fake_lag *fl = arg;
+    if (lag_mode == 1)
+        fl->done(1234, T0 - 30000, "AuroraGlobalDBReplicationLag of w",
+                 fl->ctx);
+    else
+        fl->done(-1, 0, "CloudWatch: Throttling: rate exceeded", fl->ctx);
+    dg_free(fl);
+}
+static void
+fake_observe_lag(void *impl, const struct orch_lag_target *t, orch_lag_fn done,
+                 void *ctx)
+{
+    (void)impl;
+    lag_calls++;
+    snprintf(lag_seen, sizeof(lag_seen), "%s %s %s", t->cluster_id,
+             t->region ? t->region : "-",
+             t->source_region ? t->source_region : "-");
+    struct fake_lag *fl = dg_calloc(1, sizeof(*fl));
+    fl->done = done;
+    fl->ctx = ctx;
+    if (lag_mode == 3) {
+        held_lag = fl;
+        return;
+    }
+    struct timeval zero = {0, 0};
+    ck_assert(event_base_once(F.base, -1, EV_TIMEOUT, fire_lag, fl, &zero) ==
               0);
 }
 
@@ -199,7 +248,10 @@ new_orch(void)
         .base = F.base,
         .store = F.s,
         .cfg = F.cfg,
-        .services = {.actions = {.find = no_actions}, .publish = fake_publish},
+        .services = {.actions = {.find = no_actions},
+                     .publish = fake_publish,
+                     .observe_lag = lag_mode ? fake_observe_lag : NULL},
+        .lag_timeout_ms = 200,
         .host = {.append = h_append,
                  .committed = h_committed,
                  .rearm = h_rearm,
@@ -248,6 +300,8 @@ setup(void)
     F.base = event_base_new();
     published = 0;
     publish_mode = 0;
+    lag_calls = 0;
+    held_lag = NULL;
     F.o = new_orch();
 }
 
@@ -255,6 +309,9 @@ static void
 teardown(void)
 {
     orch_free(F.o);
+    dg_free(last_message);
+    last_message = NULL;
+    lag_mode = 0;
     store_close(F.s);
     event_base_free(F.base);
     config_free(F.cfg);
@@ -484,6 +541,187 @@ START_TEST(failed_publish_is_retried)
 }
 END_TEST
 
+/* The request JSON (the "sqs" member) and the text of the last message. */
+static cJSON *
+last_request(char **text)
+{
+    ck_assert_ptr_nonnull(last_message);
+    cJSON *m = cJSON_Parse(last_message);
+    ck_assert_ptr_nonnull(m);
+    const cJSON *sqs = cJSON_GetObjectItemCaseSensitive(m, "sqs");
+    ck_assert(cJSON_IsString(sqs));
+    cJSON *req = cJSON_Parse(sqs->valuestring);
+    ck_assert_ptr_nonnull(req);
+    *text =
+        dg_strdup(cJSON_GetObjectItemCaseSensitive(m, "default")->valuestring);
+    cJSON_Delete(m);
+    return req;
+}
+
+static void
+run_until_published(int n)
+{
+    struct timeval limit = {5, 0};
+    event_base_loopexit(F.base, &limit);
+    while (published < n && !event_base_got_exit(F.base))
+        event_base_loop(F.base, EVLOOP_ONCE);
+    ck_assert_int_eq(published, n);
+    for (int i = 0; i < 5; i++) /* the publish's answer */
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+}
+
+static void
+lag_setup(int mode)
+{
+    orch_free(F.o);
+    lag_mode = mode;
+    F.o = new_orch();
+}
+
+START_TEST(request_states_the_observed_lag)
+{
+    lag_setup(1);
+    propose(1);
+    run_until_published(1);
+    ck_assert_int_eq(lag_calls, 1);
+    /* the cluster and region of the target ARN, the primary as source */
+    ck_assert_str_eq(lag_seen, "w us-west-2 us-east-1");
+    char *text = NULL;
+    cJSON *req = last_request(&text);
+    const cJSON *lag =
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms");
+    ck_assert(cJSON_IsNumber(lag));
+    ck_assert_int_eq((int)lag->valuedouble, 1234);
+    const cJSON *at =
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_observed_at");
+    ck_assert(cJSON_IsString(at));
+    ck_assert_str_eq(at->valuestring, "2025-12-31T23:59:30.000Z");
+    ck_assert_msg(strstr(text, "Last observed replication lag: 1234 ms at "
+                               "2025-12-31T23:59:30.000Z"),
+                  "%s", text);
+    ck_assert_msg(strstr(text, "Data at risk: none expected."), "%s", text);
+    /* recorded with the request */
+    struct store_appr_req r;
+    int found = 0;
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(store_appr_req_get(
+                  F.s,
+                  cJSON_GetObjectItemCaseSensitive(req, "plan_id")->valuestring,
+                  &r, &found, &err) == DG_OK);
+    ck_assert(found && r.has_lag);
+    ck_assert_int_eq(r.lag_ms, 1234);
+    store_appr_req_cleanup(&r);
+    cJSON_Delete(req);
+    dg_free(text);
+}
+END_TEST
+
+START_TEST(failed_observation_says_unknown)
+{
+    lag_setup(2);
+    propose(1);
+    run_until_published(1);
+    char *text = NULL;
+    cJSON *req = last_request(&text);
+    ck_assert(cJSON_IsNull(
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms")));
+    ck_assert(cJSON_IsNull(
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_observed_at")));
+    ck_assert_msg(strstr(text, "Last observed replication lag: unknown "
+                               "(CloudWatch: Throttling: rate exceeded)."),
+                  "%s", text);
+    cJSON_Delete(req);
+    dg_free(text);
+}
+END_TEST
+
+/* An observation that never answers delays the request by the bound
+ * only; its late answer is dropped. */
+START_TEST(slow_observation_is_bounded)
+{
+    lag_setup(3);
+    propose(1);
+    run_until_published(1);
+    ck_assert_ptr_nonnull(held_lag);
+    char *text = NULL;
+    cJSON *req = last_request(&text);
+    ck_assert(cJSON_IsNull(
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms")));
+    ck_assert_msg(strstr(text, "Last observed replication lag: unknown (not "
+                               "observed within 200 ms)."),
+                  "%s", text);
+    /* the late answer */
+    held_lag->done(99, T0, "late", held_lag->ctx);
+    dg_free(held_lag);
+    held_lag = NULL;
+    for (int i = 0; i < 5; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(published, 1);
+    cJSON_Delete(req);
+    dg_free(text);
+}
+END_TEST
+
+/* drgate stops while the lag is being observed: the answer that comes
+ * with the cancellation frees the proposal; the restart proposes again. */
+START_TEST(stop_while_observing)
+{
+    lag_setup(3);
+    propose(1);
+    for (int i = 0; i < 20 && !held_lag; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_ptr_nonnull(held_lag);
+    ck_assert(orch_busy(F.o));
+    orch_free(F.o);
+    F.o = NULL;
+    held_lag->done(-1, 0, "cancelled", held_lag->ctx);
+    dg_free(held_lag);
+    held_lag = NULL;
+    ck_assert_int_eq(published, 0);
+    ck_assert_int_eq(pending_proposals(), 1);
+    lag_mode = 1;
+    F.o = new_orch();
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(orch_start(F.o, &err) == DG_OK);
+    run_until_published(1);
+}
+END_TEST
+
+/* A request published again after a restart states the figure recorded
+ * with it, not a new observation. */
+START_TEST(republished_request_keeps_the_lag)
+{
+    lag_setup(1);
+    publish_mode = 1;
+    propose(1);
+    for (int i = 0; i < 20 && published == 0; i++)
+        event_base_loop(F.base, EVLOOP_NONBLOCK);
+    ck_assert_int_eq(published, 1);
+    orch_free(F.o);
+    lost_pub->done(NULL, DG_ECANCELLED, NULL, lost_pub->ctx);
+    dg_free(lost_pub);
+    lost_pub = NULL;
+    publish_mode = 0;
+    lag_mode = 2; /* a new observation would fail */
+    F.o = new_orch();
+    struct dg_err err;
+    dg_err_clear(&err);
+    ck_assert(orch_start(F.o, &err) == DG_OK);
+    run_until_published(2);
+    char *text = NULL;
+    cJSON *req = last_request(&text);
+    const cJSON *lag =
+        cJSON_GetObjectItemCaseSensitive(req, "replication_lag_ms");
+    ck_assert(cJSON_IsNumber(lag));
+    ck_assert_int_eq((int)lag->valuedouble, 1234);
+    ck_assert_ptr_nonnull(strstr(text, "1234 ms"));
+    cJSON_Delete(req);
+    dg_free(text);
+}
+END_TEST
+
 START_TEST(read_only_passes_the_gate)
 {
     struct plan *p = store_plan("ValidateAuroraGlobal", T0);
@@ -514,6 +752,11 @@ suite(void)
     tcase_add_test(tc, rolled_back_proposal_is_dropped);
     tcase_add_test(tc, lost_request_is_republished_with_a_new_token);
     tcase_add_test(tc, failed_publish_is_retried);
+    tcase_add_test(tc, request_states_the_observed_lag);
+    tcase_add_test(tc, failed_observation_says_unknown);
+    tcase_add_test(tc, slow_observation_is_bounded);
+    tcase_add_test(tc, stop_while_observing);
+    tcase_add_test(tc, republished_request_keeps_the_lag);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,6 +14,7 @@ that region is answered with a TCP reset.
 """
 
 import argparse
+import datetime
 import heapq
 import http.server
 import itertools
@@ -1072,6 +1073,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 (st.outages.add if down else st.outages.discard)(region)
             sim.writers.set_outage(region, down)
             return self._json(200, {"outages": sorted(st.outages)})
+        if path == "/_sim/lag":
+            if sim.lag is None:
+                return self._json(404, {"error": "no --metrics-url: the lag is not published"})
+            if method == "POST":
+                ms = req.get("ms")
+                if ms is not None and (not isinstance(ms, (int, float)) or ms < 0):
+                    return self._json(400, {"error": "ms must be a number >= 0 or null"})
+                sim.lag.set(ms)
+            return self._json(200, sim.lag.view())
         if method == "POST" and path == "/_sim/reset":
             for r in list(st.outages):
                 sim.writers.set_outage(r, False)
@@ -1082,6 +1092,82 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.seed_default()
             return self._json(200, {"ok": True})
         return self._json(404, {"error": "unknown control path %s %s" % (method, path)})
+
+
+class LagPublisher:
+    """Puts AWS/RDS AuroraGlobalDBReplicationLag (milliseconds, dimension
+    DBClusterIdentifier) for every secondary member of every global database
+    into a CloudWatch endpoint (moto) every `interval` seconds, in the
+    secondary's region, as Aurora does.  The value is a plausible 20-80 ms
+    until set through POST /_sim/lag {"ms": N}, which also publishes at once."""
+
+    METRIC = "AuroraGlobalDBReplicationLag"
+
+    def __init__(self, state, url, interval, access_key, secret_key):
+        self.state, self.url, self.interval = state, url, interval
+        self.keys = (access_key, secret_key)
+        self.fixed_ms = None
+        self.last = {}           # "region/cluster" -> {"ms", "time"}
+        self.errors = 0
+        self.wake = threading.Event()
+        self.stopped = False
+        self.clients = {}
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def client(self, region):
+        if region not in self.clients:
+            import boto3
+            from botocore.config import Config
+            self.clients[region] = boto3.client(
+                "cloudwatch", region_name=region, endpoint_url=self.url,
+                aws_access_key_id=self.keys[0], aws_secret_access_key=self.keys[1],
+                config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5))
+        return self.clients[region]
+
+    def secondaries(self):
+        with self.state.lock:
+            self.state.advance()
+            out = []
+            for g in self.state.globals.values():
+                for arn in g["members"]:
+                    parts = arn.split(":")
+                    if arn != g["writer"] and len(parts) >= 7:
+                        out.append((parts[3], parts[6]))
+            return out
+
+    def value(self):
+        if self.fixed_ms is not None:
+            return self.fixed_ms
+        import random
+        return float(random.randint(20, 80))
+
+    def publish(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for region, cluster in self.secondaries():
+            v = self.value()
+            try:
+                self.client(region).put_metric_data(Namespace="AWS/RDS", MetricData=[{
+                    "MetricName": self.METRIC, "Timestamp": now, "Value": v, "Unit": "Milliseconds",
+                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": cluster}]}])
+                self.last["%s/%s" % (region, cluster)] = {"ms": v, "time": now.isoformat()}
+            except Exception as e:  # the metric is best effort: log and go on
+                self.errors += 1
+                print("lag publish failed: %s" % e, file=sys.stderr, flush=True)
+
+    def set(self, ms):
+        self.fixed_ms = None if ms is None else float(ms)
+        self.publish()
+
+    def run(self):
+        while not self.stopped:
+            self.publish()
+            self.wake.wait(self.interval)
+            self.wake.clear()
+
+    def view(self):
+        return {"metric": self.METRIC, "fixed_ms": self.fixed_ms, "interval_seconds": self.interval,
+                "last": dict(self.last), "errors": self.errors}
 
 
 class Simulator:
@@ -1103,6 +1189,10 @@ class Simulator:
         self.httpd.verbose = verbose
         self.port = self.httpd.server_address[1]
         self.thread = None
+        self.lag = None
+
+    def publish_lag(self, url, interval, access_key, secret_key):
+        self.lag = LagPublisher(self.state, url, interval, access_key, secret_key)
 
     def start_background(self):
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -1128,6 +1218,8 @@ def main(argv=None):
     ap.add_argument("--access-key", default=os.environ.get("SANDBOX_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY))
     ap.add_argument("--secret-key", default=os.environ.get("SANDBOX_SECRET_ACCESS_KEY", DEFAULT_SECRET))
     ap.add_argument("--no-seed", action="store_true")
+    ap.add_argument("--metrics-url", help="CloudWatch endpoint (moto) for AuroraGlobalDBReplicationLag")
+    ap.add_argument("--metrics-interval", type=float, default=10.0)
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
     durations = {}
@@ -1139,6 +1231,8 @@ def main(argv=None):
     secrets = {a.access_key: a.secret_key} if a.verify_signatures else None
     sim = Simulator(a.host, a.port, durations, [r for r in a.regions.split(",") if r],
                     secrets, seed=not a.no_seed, verbose=a.verbose)
+    if a.metrics_url:
+        sim.publish_lag(a.metrics_url, a.metrics_interval, a.access_key, a.secret_key)
     info = {"pid": os.getpid(), "port": sim.port, "writer_ports": sim.writers.ports}
     if a.port_file:
         tmp = a.port_file + ".tmp"
