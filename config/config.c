@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -838,6 +839,37 @@ check_topology(struct cfg_ctx *c, const cJSON *eff)
     }
 }
 
+/* Reports element e (index i of arr, at where/i) when its "name" repeats an
+ * earlier element's; with type, only elements of that "type" count. */
+static void
+check_name_unique(struct cfg_ctx *c, const cJSON *arr, const cJSON *e, int i,
+                  const char *where, const char *what, const char *type)
+{
+    const char *name = dg_json_str(e, "name");
+    int j = 0;
+    for (const cJSON *o = arr->child; name && o != e; o = o->next, j++) {
+        const char *on = dg_json_str(o, "name");
+        const char *ot = type ? dg_json_str(o, "type") : NULL;
+        if (on && strcmp(on, name) == 0 &&
+            (!type || (ot && strcmp(ot, type) == 0))) {
+            at(c, "%s/%d/name", where, i);
+            cfg_fail(c, get(e, "name"), 0, "duplicate %s name (first at %s/%d)",
+                     what, where, j);
+            break;
+        }
+    }
+}
+
+/* Reports every later element of arr whose "name" repeats an earlier one. */
+static void
+check_unique_names(struct cfg_ctx *c, const cJSON *arr, const char *where,
+                   const char *what)
+{
+    int i = 0;
+    for (const cJSON *e = arr ? arr->child : NULL; e; e = e->next, i++)
+        check_name_unique(c, arr, e, i, where, what, NULL);
+}
+
 static char *resolve_path(const char *dir, const char *rel);
 
 /* A probe's ca_file: only for https:// targets, a readable regular file
@@ -896,18 +928,7 @@ check_sources(struct cfg_ctx *c, const cJSON *eff, const char *dir)
             cfg_fail(c, get(s, "timeout_ms"), 0,
                      "must be less than interval_seconds (%lld ms)", iv * 1000);
         }
-        const char *name = dg_json_str(s, "name");
-        int j = 0;
-        for (const cJSON *o = src->child; name && o != s; o = o->next, j++) {
-            const char *ot = dg_json_str(o, "type");
-            const char *on = dg_json_str(o, "name");
-            if (ot && on && strcmp(ot, "probe") == 0 && strcmp(on, name) == 0) {
-                at(c, "/sources/%d/name", i);
-                cfg_fail(c, get(s, "name"), 0,
-                         "duplicate probe name (first at /sources/%d)", j);
-                break;
-            }
-        }
+        check_name_unique(c, src, s, i, "/sources", "probe", "probe");
         check_ca_file(c, s, i, dir);
     }
 }
@@ -930,27 +951,6 @@ probe_exists(const cJSON *eff, const char *name)
             return 1;
     }
     return 0;
-}
-
-/* Reports a later element of arr whose "name" repeats an earlier one. */
-static void
-check_unique_names(struct cfg_ctx *c, const cJSON *arr, const char *where,
-                   const char *what)
-{
-    int i = 0;
-    for (const cJSON *e = arr ? arr->child : NULL; e; e = e->next, i++) {
-        const char *name = dg_json_str(e, "name");
-        int j = 0;
-        for (const cJSON *o = arr->child; name && o != e; o = o->next, j++) {
-            const char *on = dg_json_str(o, "name");
-            if (on && strcmp(on, name) == 0) {
-                at(c, "%s/%d/name", where, i);
-                cfg_fail(c, get(e, "name"), 0,
-                         "duplicate %s name (first at %s/%d)", what, where, j);
-                break;
-            }
-        }
-    }
 }
 
 static char *
@@ -1057,6 +1057,49 @@ check_approval(struct cfg_ctx *c, const cJSON *in, const cJSON *eff)
 
 /* ---- the typed model ---------------------------------------------------- */
 
+/* The model's strings copied from one section's key: fill_model sets them,
+ * config_free frees them. */
+#define MODEL_STR(section, key, member)                                        \
+    {                                                                          \
+        section, key, offsetof(struct dg_config, member)                       \
+    }
+static const struct {
+    const char *section;
+    const char *key;
+    size_t off;
+} model_strs[] = {
+    MODEL_STR("service", "name", service.name),
+    MODEL_STR("service", "state_dir", service.state_dir),
+    MODEL_STR("service", "http_listen", service.http_listen),
+    MODEL_STR("service", "log_level", service.log_level),
+    MODEL_STR("aws", "region", aws.region),
+    MODEL_STR("store", "path", store.path),
+    MODEL_STR("topology", "primary_region", topology.primary_region),
+    MODEL_STR("topology", "secondary_region", topology.secondary_region),
+    MODEL_STR("approval", "request_topic_arn", approval.request_topic_arn),
+    MODEL_STR("approval", "reply_topic_arn", approval.reply_topic_arn),
+};
+
+/* A signal's strings copied from its "match" object ("name" is the
+ * signal's own). */
+static const struct {
+    const char *key;
+    size_t off;
+} signal_strs[] = {
+    {"source", offsetof(struct cfg_signal, source)},
+    {"alarm_name", offsetof(struct cfg_signal, alarm_name)},
+    {"region", offsetof(struct cfg_signal, region)},
+    {"service", offsetof(struct cfg_signal, service)},
+    {"event_type", offsetof(struct cfg_signal, event_type)},
+    {"probe", offsetof(struct cfg_signal, probe)},
+};
+
+static char **
+str_at(void *base, size_t off)
+{
+    return (char **)(void *)((char *)base + off);
+}
+
 static char *
 dup_str(const cJSON *o, const char *key)
 {
@@ -1099,19 +1142,17 @@ io_of(const cJSON *arr, const char *where, size_t *n)
 static void
 fill_model(struct dg_config *cfg, const cJSON *eff)
 {
+    for (size_t k = 0; k < NOPTS(model_strs); k++)
+        *str_at(cfg, model_strs[k].off) =
+            dup_str(get(eff, model_strs[k].section), model_strs[k].key);
+
     const cJSON *s = get(eff, "service");
-    cfg->service.name = dup_str(s, "name");
-    cfg->service.state_dir = dup_str(s, "state_dir");
-    cfg->service.http_listen = dup_str(s, "http_listen");
     cfg->service.http_allow_remote = cJSON_IsTrue(get(s, "http_allow_remote"));
-    cfg->service.log_level = dup_str(s, "log_level");
 
     const cJSON *a = get(eff, "aws");
-    cfg->aws.region = dup_str(a, "region");
     cfg->aws.endpoints = kv_of(get(a, "endpoints"), &cfg->aws.nendpoints);
     cfg->aws.max_attempts = int_of(a, "max_attempts");
 
-    cfg->store.path = dup_str(get(eff, "store"), "path");
     cfg->sources = io_of(get(eff, "sources"), "sources", &cfg->nsources);
     for (size_t i = 0; i < cfg->nsources; i++) {
         /* A probe's ca_file reaches the adapter resolved. */
@@ -1127,8 +1168,6 @@ fill_model(struct dg_config *cfg, const cJSON *eff)
     cfg->sinks = io_of(get(eff, "sinks"), "sinks", &cfg->nsinks);
 
     const cJSON *t = get(eff, "topology");
-    cfg->topology.primary_region = dup_str(t, "primary_region");
-    cfg->topology.secondary_region = dup_str(t, "secondary_region");
     cfg->topology.variables =
         kv_of(get(t, "variables"), &cfg->topology.nvariables);
 
@@ -1142,12 +1181,8 @@ fill_model(struct dg_config *cfg, const cJSON *eff)
         struct cfg_signal *sig = &pol->signals[i];
         const cJSON *m = get(e, "match");
         sig->name = dup_str(e, "name");
-        sig->source = dup_str(m, "source");
-        sig->alarm_name = dup_str(m, "alarm_name");
-        sig->region = dup_str(m, "region");
-        sig->service = dup_str(m, "service");
-        sig->event_type = dup_str(m, "event_type");
-        sig->probe = dup_str(m, "probe");
+        for (size_t k = 0; k < NOPTS(signal_strs); k++)
+            *str_at(sig, signal_strs[k].off) = dup_str(m, signal_strs[k].key);
         sig->unreachable = cJSON_IsTrue(get(e, "unreachable"));
     }
     pol->quorum = int_of(p, "quorum");
@@ -1166,8 +1201,6 @@ fill_model(struct dg_config *cfg, const cJSON *eff)
     const cJSON *ap = get(eff, "approval");
     struct cfg_approval *apr = &cfg->approval;
     apr->ttl_seconds = int_of(ap, "ttl_seconds");
-    apr->request_topic_arn = dup_str(ap, "request_topic_arn");
-    apr->reply_topic_arn = dup_str(ap, "reply_topic_arn");
     const cJSON *ars = get(ap, "approvers");
     apr->napprovers = (size_t)cJSON_GetArraySize(ars);
     apr->approvers = dg_calloc(apr->napprovers, sizeof(*apr->approvers));
@@ -1210,33 +1243,21 @@ config_free(struct dg_config *cfg)
     cJSON_Delete(cfg->effective);
     dg_free(cfg->path);
     dg_free(cfg->dir);
-    dg_free(cfg->service.name);
-    dg_free(cfg->service.state_dir);
-    dg_free(cfg->service.http_listen);
-    dg_free(cfg->service.log_level);
-    dg_free(cfg->aws.region);
+    for (size_t k = 0; k < NOPTS(model_strs); k++)
+        dg_free(*str_at(cfg, model_strs[k].off));
     free_kv(cfg->aws.endpoints, cfg->aws.nendpoints);
-    dg_free(cfg->store.path);
     free_io(cfg->sources, cfg->nsources);
     free_io(cfg->sinks, cfg->nsinks);
-    dg_free(cfg->topology.primary_region);
-    dg_free(cfg->topology.secondary_region);
     free_kv(cfg->topology.variables, cfg->topology.nvariables);
     for (size_t i = 0; i < cfg->policy.nsignals; i++) {
         struct cfg_signal *s = &cfg->policy.signals[i];
         dg_free(s->name);
-        dg_free(s->source);
-        dg_free(s->alarm_name);
-        dg_free(s->region);
-        dg_free(s->service);
-        dg_free(s->event_type);
-        dg_free(s->probe);
+        for (size_t k = 0; k < NOPTS(signal_strs); k++)
+            dg_free(*str_at(s, signal_strs[k].off));
     }
     dg_free(cfg->policy.signals);
     dg_free(cfg->policy.runbook_planned);
     dg_free(cfg->policy.runbook_unplanned);
-    dg_free(cfg->approval.request_topic_arn);
-    dg_free(cfg->approval.reply_topic_arn);
     for (size_t i = 0; i < cfg->approval.napprovers; i++) {
         dg_free(cfg->approval.approvers[i].name);
         dg_free(cfg->approval.approvers[i].public_key);

@@ -237,73 +237,85 @@ store_views_plans(struct store *s, int limit, const char *state,
     return r;
 }
 
+/* A column of a per-plan list: its JSON key and how it is read. */
+enum col_kind { COL_TEXT, COL_INT, COL_TIME };
+struct col {
+    const char *key;
+    enum col_kind kind;
+};
+
+static const struct col approval_cols[] = {
+    {"approver", COL_TEXT},
+    {"decision", COL_TEXT},
+    {"signed_at", COL_TEXT},
+    {"received", COL_TIME},
+};
+
+static const struct col step_cols[] = {
+    {"step", COL_TEXT},     {"layer", COL_INT},     {"type", COL_TEXT},
+    {"region", COL_TEXT},   {"state", COL_TEXT},    {"mutation", COL_TEXT},
+    {"attempts", COL_INT},  {"started", COL_TIME},  {"updated", COL_TIME},
+    {"deadline", COL_TIME}, {"finished", COL_TIME}, {"detail", COL_TEXT},
+    {"observed", COL_TEXT},
+};
+
+/* Adds array key to o: one object per row of sql (which selects the
+ * columns cols names, in order, for plan_id as ?1); what names the rows in
+ * an error. */
 static dg_rc
-add_approvals(struct store *s, cJSON *o, const char *plan_id,
-              struct dg_err *err)
+add_rows(struct store *s, cJSON *o, const char *key, const char *sql,
+         const struct col *cols, size_t ncols, const char *plan_id,
+         const char *what, struct dg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    dg_rc r = prepare(s,
-                      "SELECT approver, decision, signed_at, received_ms "
-                      "FROM approvals WHERE plan_id = ?1 "
-                      "ORDER BY received_ms, approver",
-                      &st, err);
+    dg_rc r = prepare(s, sql, &st, err);
     if (r != DG_OK)
         return r;
     sqlite3_bind_text(st, 1, plan_id, -1, SQLITE_TRANSIENT);
-    cJSON *arr = cJSON_AddArrayToObject(o, "approvals");
+    cJSON *arr = cJSON_AddArrayToObject(o, key);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         cJSON *a = cJSON_CreateObject();
-        add_text(a, "approver", st, 0);
-        add_text(a, "decision", st, 1);
-        add_text(a, "signed_at", st, 2);
-        add_time(a, "received", st, 3);
+        for (int c = 0; c < (int)ncols; c++) {
+            if (cols[c].kind == COL_TEXT)
+                add_text(a, cols[c].key, st, c);
+            else if (cols[c].kind == COL_TIME)
+                add_time(a, cols[c].key, st, c);
+            else
+                cJSON_AddNumberToObject(a, cols[c].key,
+                                        (double)sqlite3_column_int64(st, c));
+        }
         cJSON_AddItemToArray(arr, a);
     }
     if (rc != SQLITE_DONE)
-        r = store_sqlite_error(s, rc, err, "reading approvals");
+        r = store_sqlite_error(s, rc, err, what);
     sqlite3_finalize(st);
     return r;
 }
 
 static dg_rc
+add_approvals(struct store *s, cJSON *o, const char *plan_id,
+              struct dg_err *err)
+{
+    return add_rows(s, o, "approvals",
+                    "SELECT approver, decision, signed_at, received_ms "
+                    "FROM approvals WHERE plan_id = ?1 "
+                    "ORDER BY received_ms, approver",
+                    approval_cols,
+                    sizeof(approval_cols) / sizeof(approval_cols[0]), plan_id,
+                    "reading approvals", err);
+}
+
+static dg_rc
 add_steps(struct store *s, cJSON *o, const char *plan_id, struct dg_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    dg_rc r = prepare(s,
-                      "SELECT step, layer, type, region, state, mutation, "
-                      "attempts, started_ms, updated_ms, deadline_ms, "
-                      "finished_ms, detail, observed FROM steps "
-                      "WHERE plan_id = ?1 ORDER BY layer, step",
-                      &st, err);
-    if (r != DG_OK)
-        return r;
-    sqlite3_bind_text(st, 1, plan_id, -1, SQLITE_TRANSIENT);
-    cJSON *arr = cJSON_AddArrayToObject(o, "steps");
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *a = cJSON_CreateObject();
-        add_text(a, "step", st, 0);
-        cJSON_AddNumberToObject(a, "layer",
-                                (double)sqlite3_column_int64(st, 1));
-        add_text(a, "type", st, 2);
-        add_text(a, "region", st, 3);
-        add_text(a, "state", st, 4);
-        add_text(a, "mutation", st, 5);
-        cJSON_AddNumberToObject(a, "attempts",
-                                (double)sqlite3_column_int64(st, 6));
-        add_time(a, "started", st, 7);
-        add_time(a, "updated", st, 8);
-        add_time(a, "deadline", st, 9);
-        add_time(a, "finished", st, 10);
-        add_text(a, "detail", st, 11);
-        add_text(a, "observed", st, 12);
-        cJSON_AddItemToArray(arr, a);
-    }
-    if (rc != SQLITE_DONE)
-        r = store_sqlite_error(s, rc, err, "reading steps");
-    sqlite3_finalize(st);
-    return r;
+    return add_rows(s, o, "steps",
+                    "SELECT step, layer, type, region, state, mutation, "
+                    "attempts, started_ms, updated_ms, deadline_ms, "
+                    "finished_ms, detail, observed FROM steps "
+                    "WHERE plan_id = ?1 ORDER BY layer, step",
+                    step_cols, sizeof(step_cols) / sizeof(step_cols[0]),
+                    plan_id, "reading steps", err);
 }
 
 dg_rc

@@ -21,6 +21,7 @@
 #include "creds.h"
 #include "http.h"
 #include "mem.h"
+#include "testsupport.h"
 
 struct result {
     int calls;
@@ -373,9 +374,5 @@ suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ts_run(suite());
 }

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "json.h"
 #include "mem.h"
+#include "testsupport.h"
 
 struct result {
     int calls;
@@ -443,9 +444,5 @@ suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ts_run(suite());
 }

@@ -84,40 +84,15 @@ md_hits(const char *what)
     return v;
 }
 
-struct fake_env {
-    const char *kv[24][2];
-};
-
-static const char *
-fake_getenv(const char *name, void *ctx)
-{
-    struct fake_env *e = ctx;
-    for (size_t i = 0; i < 24 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], name) == 0)
-            return e->kv[i][1];
-    return NULL;
-}
-
-static void
-env_set(struct fake_env *e, const char *k, const char *v)
-{
-    size_t i = 0;
-    for (; i < 23 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], k) == 0)
-            break;
-    e->kv[i][0] = k;
-    e->kv[i][1] = v;
-}
-
 /* A base environment with no other source configured. */
 static void
-env_base(struct fake_env *e)
+env_base(struct ts_env *e)
 {
     memset(e, 0, sizeof(*e));
-    env_set(e, "AWS_CONFIG_FILE", "/nonexistent/config");
-    env_set(e, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
-    env_set(e, "AWS_EC2_METADATA_DISABLED", "true");
-    env_set(e, "AWS_REGION", "us-east-1");
+    ts_env_set(e, "AWS_CONFIG_FILE", "/nonexistent/config");
+    ts_env_set(e, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+    ts_env_set(e, "AWS_EC2_METADATA_DISABLED", "true");
+    ts_env_set(e, "AWS_REGION", "us-east-1");
 }
 
 struct got {
@@ -177,7 +152,7 @@ run_until(struct event_base *b, const int *n, int want)
 struct fixture {
     struct event_base *b;
     struct http_engine *http;
-    struct fake_env env;
+    struct ts_env env;
 };
 
 static void
@@ -187,6 +162,24 @@ fx_init(struct fixture *fx)
     fx->http = http_engine_new(fx->b, NULL);
     env_base(&fx->env);
     md_control("{\"reset\": true}");
+}
+
+/* Turns the metadata service on, at the test's server. */
+static void
+fx_imds(struct fixture *fx)
+{
+    ts_env_set(&fx->env, "AWS_EC2_METADATA_DISABLED", "false");
+    ts_env_set(&fx->env, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+               need_env("CREDS_MD_URL"));
+}
+
+/* One get at the wall clock, then runs until g has `want` completions. */
+static void
+fx_get(struct fixture *fx, struct aws_creds_provider *p, struct got *g,
+       int want)
+{
+    aws_creds_get(p, wall_ms(), got_cb, g);
+    run_until(fx->b, &g->calls, want);
 }
 
 static void
@@ -200,7 +193,7 @@ static struct aws_creds_provider *
 fx_chain(struct fixture *fx, int64_t advisory, int64_t mandatory)
 {
     struct creds_chain_opts o = {
-        .env = fake_getenv,
+        .env = ts_env_get,
         .env_ctx = &fx->env,
         .advisory_ms = advisory,
         .mandatory_ms = mandatory,
@@ -216,13 +209,10 @@ START_TEST(test_imds_token_flow)
 {
     struct fixture fx;
     fx_init(&fx);
-    env_set(&fx.env, "AWS_EC2_METADATA_DISABLED", "false");
-    env_set(&fx.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-            need_env("CREDS_MD_URL"));
+    fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "imds");
     ck_assert_int_eq(strncmp(g.ak, "ASIAIMDS", 8), 0);
@@ -230,8 +220,7 @@ START_TEST(test_imds_token_flow)
     ck_assert_int_eq(md_hits("role"), 1);
     ck_assert_int_eq(md_hits("imds_creds"), 1);
     /* cached: no more hits */
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 2);
+    fx_get(&fx, p, &g, 2);
     ck_assert_int_eq(md_hits("imds_creds"), 1);
     aws_creds_provider_free(p);
     fx_cleanup(&fx);
@@ -243,13 +232,10 @@ START_TEST(test_imds_token_rejected)
     struct fixture fx;
     fx_init(&fx);
     md_control("{\"reject_tokens\": true}");
-    env_set(&fx.env, "AWS_EC2_METADATA_DISABLED", "false");
-    env_set(&fx.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-            need_env("CREDS_MD_URL"));
+    fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_int_eq(g.rc, DG_EREMOTE);
     ck_assert_int_eq(g.err.http_status, 401);
     ck_assert_ptr_nonnull(strstr(g.err.msg, "imds"));
@@ -267,9 +253,7 @@ START_TEST(test_imds_refresh)
     struct fixture fx;
     fx_init(&fx);
     md_control("{\"expires_in\": 60}");
-    env_set(&fx.env, "AWS_EC2_METADATA_DISABLED", "false");
-    env_set(&fx.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-            need_env("CREDS_MD_URL"));
+    fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 30000, 20000);
     struct got g = {0};
     int64_t t = wall_ms();
@@ -334,12 +318,11 @@ START_TEST(test_ecs_full_uri)
     struct fixture fx;
     fx_init(&fx);
     char *url = dg_sprintf("%s/ecs/creds", need_env("CREDS_MD_URL"));
-    env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
-    env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
+    ts_env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
+    ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "ecs");
     ck_assert_int_eq(strncmp(g.ak, "ASIAECS", 7), 0);
@@ -347,11 +330,10 @@ START_TEST(test_ecs_full_uri)
     aws_creds_provider_free(p);
 
     /* wrong token: 401, the token never in the message */
-    env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong-secret");
+    ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong-secret");
     p = fx_chain(&fx, 0, 0);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_int_eq(g.rc, DG_EREMOTE);
     ck_assert_int_eq(g.err.http_status, 401);
     ck_assert_ptr_null(strstr(g.err.msg, "wrong-secret"));
@@ -363,23 +345,21 @@ START_TEST(test_ecs_full_uri)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, "ecs-auth-secret\n", 16), 16);
     close(fd);
-    env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path);
+    ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path);
     p = fx_chain(&fx, 0, 0);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     aws_creds_provider_free(p);
     unlink(path);
 
     /* a non-loopback plain-http URL is refused before any request */
-    env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", NULL);
-    env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            "http://192.0.2.1/creds");
+    ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", NULL);
+    ts_env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+               "http://192.0.2.1/creds");
     p = fx_chain(&fx, 0, 0);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_str_eq(g.err.code, "bad_url");
     aws_creds_provider_free(p);
@@ -393,13 +373,12 @@ START_TEST(test_ecs_relative_uri)
 {
     struct fixture fx;
     fx_init(&fx);
-    env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "/ecs/creds?id=1");
-    env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
+    ts_env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+               "/ecs/creds?id=1");
+    ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "ecs");
     aws_creds_provider_free(p);
@@ -430,19 +409,13 @@ call_cb(const struct aws_response *resp, dg_rc rc, const struct dg_err *err,
         g->err = *err;
 }
 
-static const char *
-tramp_env(const char *name, void *ctx)
-{
-    return fake_getenv(name, ctx);
-}
-
 /* GetCallerIdentity signed with the chain's credentials. */
 static void
 caller_identity(struct fixture *fx, struct aws_creds_provider *p,
                 const char *want_in_arn)
 {
     struct aws_client_opts co = {
-        .region = "us-east-1", .env = tramp_env, .hook_ctx = &fx->env};
+        .region = "us-east-1", .env = ts_env_get, .hook_ctx = &fx->env};
     struct aws_client *c = aws_client_new(fx->b, fx->http, p, &co);
     struct aws_request req = {
         .svc = &aws_svc_sts,
@@ -469,14 +442,14 @@ START_TEST(test_web_identity)
     const char *jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2ln";
     ck_assert_int_eq(write(fd, jwt, strlen(jwt)), (ssize_t)strlen(jwt));
     close(fd);
-    env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
-    env_set(&fx.env, "AWS_WEB_IDENTITY_TOKEN_FILE", path);
-    env_set(&fx.env, "AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/wi-role");
-    env_set(&fx.env, "AWS_ROLE_SESSION_NAME", "wi-session");
+    ts_env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
+    ts_env_set(&fx.env, "AWS_WEB_IDENTITY_TOKEN_FILE", path);
+    ts_env_set(&fx.env, "AWS_ROLE_ARN",
+               "arn:aws:iam::123456789012:role/wi-role");
+    ts_env_set(&fx.env, "AWS_ROLE_SESSION_NAME", "wi-session");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "web-identity");
     ck_assert_int_eq(strncmp(g.ak, "ASIA", 4), 0);
@@ -488,8 +461,7 @@ START_TEST(test_web_identity)
     unlink(path);
     p = fx_chain(&fx, 0, 0);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_ptr_nonnull(strstr(g.err.msg, "web-identity"));
     aws_creds_provider_free(p);
@@ -523,14 +495,13 @@ START_TEST(test_assume_role_source_profile)
           "aws_secret_access_key = base-secret\n",
           f);
     fclose(f);
-    env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
-    env_set(&fx.env, "AWS_CONFIG_FILE", cfg);
-    env_set(&fx.env, "AWS_SHARED_CREDENTIALS_FILE", cr);
-    env_set(&fx.env, "AWS_PROFILE", "ops");
+    ts_env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
+    ts_env_set(&fx.env, "AWS_CONFIG_FILE", cfg);
+    ts_env_set(&fx.env, "AWS_SHARED_CREDENTIALS_FILE", cr);
+    ts_env_set(&fx.env, "AWS_PROFILE", "ops");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "assume-role");
     ck_assert_int_eq(strncmp(g.ak, "ASIA", 4), 0);
@@ -538,11 +509,10 @@ START_TEST(test_assume_role_source_profile)
     aws_creds_provider_free(p);
 
     /* two hops: base -> ops -> chained */
-    env_set(&fx.env, "AWS_PROFILE", "chained");
+    ts_env_set(&fx.env, "AWS_PROFILE", "chained");
     p = fx_chain(&fx, 0, 0);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     caller_identity(&fx, p, "assumed-role/second/hop2");
     aws_creds_provider_free(p);
@@ -570,14 +540,13 @@ START_TEST(test_assume_role_credential_source)
     ck_assert_int_eq(write(fd, cfg, strlen(cfg)), (ssize_t)strlen(cfg));
     close(fd);
     char *url = dg_sprintf("%s/ecs/creds", need_env("CREDS_MD_URL"));
-    env_set(&fx.env, "AWS_CONFIG_FILE", path);
-    env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
-    env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
-    env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
+    ts_env_set(&fx.env, "AWS_CONFIG_FILE", path);
+    ts_env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
+    ts_env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
+    ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "assume-role");
     ck_assert_int_eq(md_hits("ecs"), 1);
@@ -594,9 +563,7 @@ START_TEST(test_free_during_fetch)
 {
     struct fixture fx;
     fx_init(&fx);
-    env_set(&fx.env, "AWS_EC2_METADATA_DISABLED", "false");
-    env_set(&fx.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-            need_env("CREDS_MD_URL"));
+    fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
     struct got g = {0};
     aws_creds_get(p, wall_ms(), got_cb, &g);

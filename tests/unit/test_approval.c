@@ -64,33 +64,7 @@ pub_pem(EVP_PKEY *k)
 static struct plan *
 make_plan(const char *plan_class, const char *type, int64_t when)
 {
-    char *text = dg_sprintf(
-        "[{\"layer\":1,\"resources\":[{\"resourceType\":\"%s\","
-        "\"resourceName\":\"Move the global database\",\"parameters\":{"
-        "\"GlobalClusterIdentifier\":\"orders-global\","
-        "\"DBClusterIdentifier\":\"arn:aws:rds:us-west-2:123456789012:"
-        "cluster:w\"}}]}]",
-        type);
-    cJSON *payload = cJSON_Parse(text);
-    dg_free(text);
-    ck_assert_ptr_nonnull(payload);
-    struct plan_input in = {
-        .payload = payload,
-        .runbook = "test",
-        .plan_class = plan_class,
-        .trigger = "policy",
-        .proposed_ms = when,
-        .primary_region = "us-east-1",
-        .secondary_region = "us-west-2",
-    };
-    struct dg_buf errors;
-    dg_buf_init(&errors, 65536);
-    struct plan *p = NULL;
-    ck_assert_msg(plan_build(&in, "test", &p, &errors) == DG_OK, "%s",
-                  dg_buf_str(&errors));
-    dg_buf_cleanup(&errors);
-    cJSON_Delete(payload);
-    return p;
+    return ts_plan(plan_class, type, "Move the global database", when);
 }
 
 static void

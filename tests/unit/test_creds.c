@@ -22,7 +22,7 @@
 /* ---- a scripted environment --------------------------------------------- */
 
 struct fake_env {
-    const char *kv[32][2];
+    struct ts_env vars;
     int expiration_reads; /* one per env fetch */
 };
 
@@ -32,21 +32,13 @@ fake_getenv(const char *name, void *ctx)
     struct fake_env *e = ctx;
     if (strcmp(name, "AWS_CREDENTIAL_EXPIRATION") == 0)
         e->expiration_reads++;
-    for (size_t i = 0; i < 32 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], name) == 0)
-            return e->kv[i][1];
-    return NULL;
+    return ts_env_get(name, &e->vars);
 }
 
 static void
 env_set(struct fake_env *e, const char *k, const char *v)
 {
-    size_t i = 0;
-    for (; i < 31 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], k) == 0)
-            break;
-    e->kv[i][0] = k;
-    e->kv[i][1] = v;
+    ts_env_set(&e->vars, k, v);
 }
 
 /* ---- refresh windows ----------------------------------------------------- */

@@ -32,13 +32,10 @@ static const char *const msgs[NMSG] = {
 };
 
 struct fsrc {
-    struct source hdr;
-    struct source_host host;
-    struct event *ev;
+    struct ts_source base;
     int first;
     int acks[NMSG];
     int committed;
-    int stopped;
 };
 
 static int instances;
@@ -50,13 +47,14 @@ fire(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct fsrc *f = arg;
-    if (f->stopped)
+    struct ts_source *b = &f->base;
+    if (b->stopped)
         return;
     if (f->first)
         for (int i = 0; i < NMSG; i++)
-            f->host.deliver(&f->hdr, &f->acks[i], msgs[i], strlen(msgs[i]),
-                            "scripted", f->host.ctx);
-    f->host.ended(&f->hdr, f->host.ctx);
+            b->host.deliver(&b->hdr, &f->acks[i], msgs[i], strlen(msgs[i]),
+                            "scripted", b->host.ctx);
+    b->host.ended(&b->hdr, b->host.ctx);
 }
 
 static void
@@ -64,10 +62,7 @@ started(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct fsrc *f = arg;
-    f->host.started(&f->hdr, f->host.ctx);
-    event_assign(f->ev, event_get_base(f->ev), -1, 0, fire, f);
-    event_active(f->ev, 0, 0);
+    ts_source_started(arg, fire);
 }
 
 static const struct source_ops fake_ops;
@@ -80,44 +75,11 @@ f_create(struct event_base *base, const cJSON *conf,
     (void)conf;
     (void)err;
     struct fsrc *f = dg_calloc(1, sizeof(*f));
-    f->hdr.ops = &fake_ops;
-    f->host = *host;
+    ts_source_init(&f->base, &fake_ops, base, host, started);
     f->first = instances == 0;
-    f->ev = event_new(base, -1, 0, started, f);
     sources[instances++] = f;
-    *out = &f->hdr;
+    *out = &f->base.hdr;
     return DG_OK;
-}
-
-static void
-f_start(struct source *s)
-{
-    event_active(((struct fsrc *)s)->ev, 0, 0);
-}
-
-static void
-f_stopped(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct fsrc *f = arg;
-    f->host.stopped(&f->hdr, f->host.ctx);
-}
-
-static void
-f_stop(struct source *s)
-{
-    struct fsrc *f = (struct fsrc *)s;
-    f->stopped = 1;
-    event_del(f->ev);
-    event_assign(f->ev, event_get_base(f->ev), -1, 0, f_stopped, f);
-    event_active(f->ev, 0, 0);
-}
-
-static void
-f_noop(struct source *s)
-{
-    (void)s;
 }
 
 static void
@@ -135,17 +97,17 @@ f_destroy(struct source *s)
     /* Exactly one ack per delivered message by now. */
     for (int i = 0; f->first && i < NMSG; i++)
         ck_assert_int_eq(f->acks[i], 1);
-    event_free(f->ev);
+    ts_source_free(&f->base);
     dg_free(f);
 }
 
 static const struct source_ops fake_ops = {
     .type = "fake",
     .create = f_create,
-    .start = f_start,
-    .stop = f_stop,
-    .pause = f_noop,
-    .resume = f_noop,
+    .start = ts_source_start,
+    .stop = ts_source_stop,
+    .pause = ts_source_noop,
+    .resume = ts_source_noop,
     .ack = f_ack,
     .destroy = f_destroy,
 };
@@ -185,19 +147,11 @@ run_once(struct dg_config *cfg, int *committed)
 START_TEST(scripted_run)
 {
     dg_mem_init();
-    snprintf(db, sizeof(db), "/tmp/drgate-test-daemon-%d.db", getpid());
+    ts_db_path(db, sizeof(db), "/tmp", "daemon");
     char sinkfile[300];
     snprintf(sinkfile, sizeof(sinkfile), "%s.events", db);
-    unlink(db);
     unlink(sinkfile);
-    struct dg_config *cfg = NULL;
-    struct dg_buf errors;
-    dg_buf_init(&errors, 1 << 16);
-    ck_assert_int_eq(
-        config_load(ts_data("scenarios/config.json"), &cfg, &errors), DG_OK);
-    dg_buf_cleanup(&errors);
-    cJSON_ReplaceItemInObject(cfg->sinks[0].conf, "path",
-                              cJSON_CreateString(sinkfile));
+    struct dg_config *cfg = ts_scenario_config(sinkfile);
     int committed = 0;
     ck_assert_int_eq(run_once(cfg, &committed), 0);
     ck_assert_int_eq(committed, NMSG);
@@ -225,12 +179,7 @@ START_TEST(scripted_run)
     free(out);
     config_free(cfg);
     unlink(sinkfile);
-    unlink(db);
-    char side[300];
-    snprintf(side, sizeof(side), "%s-wal", db);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", db);
-    unlink(side);
+    ts_db_remove(db);
 }
 END_TEST
 

@@ -19,19 +19,13 @@ static void
 setup(void)
 {
     dg_mem_init();
-    snprintf(path, sizeof(path), "/tmp/drgate-test-events-%d.db", getpid());
-    unlink(path);
+    ts_db_path(path, sizeof(path), "/tmp", "events");
 }
 
 static void
 teardown(void)
 {
-    char side[300];
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
+    ts_db_remove(path);
 }
 
 START_TEST(uuid_v4_format)

@@ -25,6 +25,7 @@
 #include "store.h"
 #include "store_approval.h"
 #include "store_steps.h"
+#include "testsupport.h"
 
 #define T0 1767225600000LL
 
@@ -73,31 +74,7 @@ no_actions(const char *type, void *ctx)
 static struct plan *
 store_plan(const char *type, int64_t when)
 {
-    char *text = dg_sprintf(
-        "[{\"layer\":1,\"resources\":[{\"resourceType\":\"%s\","
-        "\"resourceName\":\"x\",\"parameters\":{"
-        "\"GlobalClusterIdentifier\":\"orders-global\","
-        "\"DBClusterIdentifier\":\"arn:aws:rds:us-west-2:123456789012:"
-        "cluster:w\"}}]}]",
-        type);
-    cJSON *payload = cJSON_Parse(text);
-    dg_free(text);
-    struct plan_input in = {
-        .payload = payload,
-        .runbook = "test",
-        .plan_class = "planned",
-        .trigger = "policy",
-        .proposed_ms = when,
-        .primary_region = "us-east-1",
-        .secondary_region = "us-west-2",
-    };
-    struct dg_buf errors;
-    dg_buf_init(&errors, 65536);
-    struct plan *p = NULL;
-    ck_assert_msg(plan_build(&in, "test", &p, &errors) == DG_OK, "%s",
-                  dg_buf_str(&errors));
-    dg_buf_cleanup(&errors);
-    cJSON_Delete(payload);
+    struct plan *p = ts_plan("planned", type, "x", when);
     cJSON *line = plan_json(p);
     char *json = cJSON_PrintUnformatted(line);
     struct dg_err err;

@@ -23,19 +23,13 @@ static void
 setup(void)
 {
     dg_mem_init();
-    snprintf(path, sizeof(path), "/tmp/drgate-test-outbox-%d.db", getpid());
-    unlink(path);
+    ts_db_path(path, sizeof(path), "/tmp", "outbox");
 }
 
 static void
 teardown(void)
 {
-    char side[300];
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
+    ts_db_remove(path);
 }
 
 START_TEST(backoff_bounds)

@@ -17,19 +17,13 @@ static char path[256];
 static void
 setup(void)
 {
-    snprintf(path, sizeof(path), "/tmp/drgate-test-store-%d.db", getpid());
-    unlink(path);
+    ts_db_path(path, sizeof(path), "/tmp", "store");
 }
 
 static void
 teardown(void)
 {
-    char side[300];
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
+    ts_db_remove(path);
 }
 
 START_TEST(open_migrates_and_is_wal)

@@ -101,12 +101,10 @@ struct run {
 static struct run g;
 
 struct rsrc {
-    struct source hdr;
-    struct source_host host;
-    struct event *ev;
+    struct ts_source base;
     int primary;
     size_t next, round_n, pending;
-    int retry, stopped, ended;
+    int retry, ended;
 };
 
 static int instances;
@@ -118,12 +116,13 @@ deliver_round(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct rsrc *r = arg;
-    if (r->stopped || r->pending)
+    struct ts_source *b = &r->base;
+    if (b->stopped || r->pending)
         return;
     if (!r->primary || r->next >= nmsgs) {
         if (!r->ended) {
             r->ended = 1;
-            r->host.ended(&r->hdr, r->host.ctx);
+            b->host.ended(&b->hdr, b->host.ctx);
         }
         return;
     }
@@ -132,8 +131,8 @@ deliver_round(evutil_socket_t fd, short what, void *arg)
     r->retry = 0;
     g.rounds++;
     for (size_t i = r->next; i < r->next + r->round_n; i++)
-        r->host.deliver(&r->hdr, &idx[i], msgs[i], strlen(msgs[i]), origins[i],
-                        r->host.ctx);
+        b->host.deliver(&b->hdr, &idx[i], msgs[i], strlen(msgs[i]), origins[i],
+                        b->host.ctx);
 }
 
 static void
@@ -141,10 +140,7 @@ rs_started(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct rsrc *r = arg;
-    r->host.started(&r->hdr, r->host.ctx);
-    event_assign(r->ev, event_get_base(r->ev), -1, 0, deliver_round, r);
-    event_active(r->ev, 0, 0);
+    ts_source_started(arg, deliver_round);
 }
 
 static dg_rc
@@ -155,43 +151,10 @@ rs_create(struct event_base *base, const cJSON *conf,
     (void)conf;
     (void)err;
     struct rsrc *r = dg_calloc(1, sizeof(*r));
-    r->hdr.ops = &rs_ops;
-    r->host = *host;
+    ts_source_init(&r->base, &rs_ops, base, host, rs_started);
     r->primary = instances++ == 0;
-    r->ev = event_new(base, -1, 0, rs_started, r);
-    *out = &r->hdr;
+    *out = &r->base.hdr;
     return DG_OK;
-}
-
-static void
-rs_start(struct source *s)
-{
-    event_active(((struct rsrc *)s)->ev, 0, 0);
-}
-
-static void
-rs_stopped(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct rsrc *r = arg;
-    r->host.stopped(&r->hdr, r->host.ctx);
-}
-
-static void
-rs_stop(struct source *s)
-{
-    struct rsrc *r = (struct rsrc *)s;
-    r->stopped = 1;
-    event_del(r->ev);
-    event_assign(r->ev, event_get_base(r->ev), -1, 0, rs_stopped, r);
-    event_active(r->ev, 0, 0);
-}
-
-static void
-rs_noop(struct source *s)
-{
-    (void)s;
 }
 
 static void
@@ -221,25 +184,25 @@ rs_ack(struct source *s, void *handle, enum source_outcome o)
     } else {
         r->next += r->round_n;
     }
-    if (!r->stopped)
-        event_active(r->ev, 0, 0);
+    if (!r->base.stopped)
+        event_active(r->base.ev, 0, 0);
 }
 
 static void
 rs_destroy(struct source *s)
 {
     struct rsrc *r = (struct rsrc *)s;
-    event_free(r->ev);
+    ts_source_free(&r->base);
     dg_free(r);
 }
 
 static const struct source_ops rs_ops = {
     .type = "file",
     .create = rs_create,
-    .start = rs_start,
-    .stop = rs_stop,
-    .pause = rs_noop,
-    .resume = rs_noop,
+    .start = ts_source_start,
+    .stop = ts_source_stop,
+    .pause = ts_source_noop,
+    .resume = ts_source_noop,
     .ack = rs_ack,
     .destroy = rs_destroy,
 };
@@ -259,13 +222,8 @@ static struct dg_config *cfg;
 static void
 remove_files(void)
 {
-    char side[300];
-    unlink(db);
+    ts_db_remove(db);
     unlink(sinkfile);
-    snprintf(side, sizeof(side), "%s-wal", db);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", db);
-    unlink(side);
 }
 
 static void
@@ -280,15 +238,9 @@ setup(void)
     /* tmpfs when there is one: the sweeps make thousands of fsyncs, which
      * a disk makes slow and a fault VFS makes no more interesting. */
     const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(db, sizeof(db), "%s/drgate-test-faults-%d.db", dir, getpid());
+    ts_db_path(db, sizeof(db), dir, "faults");
     snprintf(sinkfile, sizeof(sinkfile), "%s.events", db);
-    struct dg_buf errors;
-    dg_buf_init(&errors, 1 << 16);
-    ck_assert_int_eq(
-        config_load(ts_data("scenarios/config.json"), &cfg, &errors), DG_OK);
-    dg_buf_cleanup(&errors);
-    cJSON_ReplaceItemInObject(cfg->sinks[0].conf, "path",
-                              cJSON_CreateString(sinkfile));
+    cfg = ts_scenario_config(sinkfile);
     load_scenario();
 }
 
