@@ -342,7 +342,7 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 /* Chain verification as of now: DG_OK when the chain reaches the trust
  * store, or stops only for want of an issuer. */
 static dg_rc
-check_chain(struct snsverify *v, X509 *leaf, STACK_OF(X509) *chain,
+check_chain(struct snsverify *v, X509 *leaf, STACK_OF(X509) * chain,
             int64_t now_ms, struct dg_err *err)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -400,7 +400,9 @@ check_leaf(X509 *leaf, const char *url, int64_t now_ms, EVP_PKEY **pub,
         return dg_err_setc(err, DG_EINVALID, "bad_cert_name",
                            "the signing certificate does not name "
                            "sns.amazonaws.com");
-    if (X509_check_ca(leaf) != 0)
+    /* X509_check_ca alone misses CA:TRUE without keyCertSign. */
+    if ((X509_get_extension_flags(leaf) & EXFLAG_CA) != 0 ||
+        X509_check_ca(leaf) != 0)
         return dg_err_setc(err, DG_EINVALID, "bad_cert_ca",
                            "the signing certificate is a CA certificate");
     /* UINT32_MAX without the extension: any use. */
@@ -446,8 +448,10 @@ check_cert(struct snsverify *v, const char *url, const char *pem, size_t len,
                          "the signing certificate is not a PEM certificate");
     else
         rc = check_chain(v, leaf, chain, now_ms, err);
-    /* The leaf checks hold on both paths; without the issuer they are all
-     * that is checked of the leaf (OpenSSL stops before its dates). */
+    /* The leaf checks hold on both paths. Without the issuer they are all
+     * that is checked of the leaf but its dates, which OpenSSL 3.0 checks
+     * too; check_leaf repeats them so as not to hang on that, and the cache
+     * checks them again at every use. */
     if (rc == DG_OK)
         rc = check_leaf(leaf, url, now_ms, pub, err);
     if (rc == DG_OK) {
