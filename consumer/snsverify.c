@@ -333,10 +333,8 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
     if (ok)
         return 1;
     int e = X509_STORE_CTX_get_error(ctx);
-    if (e != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY &&
-        e != X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE)
-        return 0;
-    return 1;
+    return e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+           e == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
 }
 
 /* Chain verification as of now: DG_OK when the chain reaches the trust
@@ -400,9 +398,13 @@ check_leaf(X509 *leaf, const char *url, int64_t now_ms, EVP_PKEY **pub,
         return dg_err_setc(err, DG_EINVALID, "bad_cert_name",
                            "the signing certificate does not name "
                            "sns.amazonaws.com");
+    uint32_t flags = X509_get_extension_flags(leaf);
+    if ((flags & EXFLAG_INVALID) != 0)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert",
+                           "the signing certificate's extensions are "
+                           "malformed");
     /* X509_check_ca alone misses CA:TRUE without keyCertSign. */
-    if ((X509_get_extension_flags(leaf) & EXFLAG_CA) != 0 ||
-        X509_check_ca(leaf) != 0)
+    if ((flags & EXFLAG_CA) != 0 || X509_check_ca(leaf) != 0)
         return dg_err_setc(err, DG_EINVALID, "bad_cert_ca",
                            "the signing certificate is a CA certificate");
     /* UINT32_MAX without the extension: any use. */
