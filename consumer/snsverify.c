@@ -17,12 +17,33 @@
  * URL; later jobs for the same URL wait on it. The fetcher's completion
  * holds a fetch object, not the verifier: snsverify_free orphans the
  * in-flight fetches (the late completion frees only the orphan) and
- * completes pending jobs with DG_ECANCELLED. A fetched certificate must
- * chain to the trust store (system default paths, plus the test CA when
- * given through the C API), be valid at now, name sns.amazonaws.com (the
- * subject AWS's SNS certificates carry, per their SAN and CN; the URL
- * host is regional but the name is not), and hold an RSA key. Further
- * certificates in the PEM serve as untrusted intermediates.
+ * completes pending jobs with DG_ECANCELLED.
+ *
+ * DESIGN (trust in the signing certificate): the certificate comes only
+ * from an https://sns.<region>.amazonaws.com[.cn]/....pem URL (checked
+ * before anything is fetched), over TLS with peer and host verification
+ * against the system store, no proxy and no redirects (the daemon's
+ * fetcher: adapters/orch_aws.c on adapters/aws/http.c; a 3xx is a failed
+ * fetch). The PEM AWS serves holds the leaf alone, issued by an Amazon
+ * intermediate ("Amazon RSA 2048 M0x") that Debian's store lacks (it has
+ * the Amazon roots), so a chain to the store usually cannot be built. As
+ * AWS's own validators do, the leaf is then trusted on the provenance of
+ * that authenticated fetch: chain verification (system store plus the test
+ * CA given through the C API; further certificates in the PEM are
+ * untrusted intermediates) may fail only with "unable to get (local)
+ * issuer" / "unable to verify leaf signature", every other error (a bad
+ * signature within the PEM, a self-signed certificate, expiry) refuses it.
+ * On either path the leaf must be within its validity at now, not be
+ * self-signed, name sns.amazonaws.com (or sns.amazonaws.com.cn for a .cn
+ * URL; the URL host is regional but the name is not), not be a CA, allow
+ * digitalSignature when it has a key usage, and hold an RSA key of at
+ * least 2048 bits. Refusals name the reason in the code (bad_cert_expired,
+ * bad_cert_self_signed, bad_cert_chain, bad_cert_name, bad_cert_ca,
+ * bad_cert_key_usage, bad_cert_key). The missing intermediate is not
+ * fetched through the leaf's AIA caIssuers URL: that URL is plain http,
+ * chosen by the very certificate being judged, a second fetch and DER
+ * parse would widen the attack surface, and the chain it would complete
+ * adds nothing to what the TLS fetch from AWS's host already establishes.
  */
 #include "snsverify.h"
 
@@ -49,7 +70,7 @@
 struct cache_ent {
     char *url;
     EVP_PKEY *pub;
-    int64_t not_after_ms;
+    int64_t not_before_ms, not_after_ms;
     unsigned long used;
 };
 
@@ -302,11 +323,111 @@ asn1_ms(const ASN1_TIME *t)
            (int64_t)tm.tm_sec * 1000;
 }
 
+/* Verify callback: tolerates only "the issuer is not available" (the PEM
+ * holds the leaf alone and the store lacks its intermediate, as with every
+ * real SigningCertURL); any other error ends the verification, and OpenSSL
+ * goes on checking what it can (signatures and dates within the PEM). */
+static int
+verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+    if (ok)
+        return 1;
+    int e = X509_STORE_CTX_get_error(ctx);
+    return e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+           e == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
+/* Chain verification as of now: DG_OK when the chain reaches the trust
+ * store, or stops only for want of an issuer. */
+static dg_rc
+check_chain(struct snsverify *v, X509 *leaf, STACK_OF(X509) * chain,
+            int64_t now_ms, struct dg_err *err)
+{
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (!ctx || X509_STORE_CTX_init(ctx, v->trust, leaf, chain) != 1) {
+        X509_STORE_CTX_free(ctx);
+        return dg_err_setc(err, DG_EFATAL, "bad_cert", "X509_STORE_CTX failed");
+    }
+    X509_STORE_CTX_set_time(ctx, 0, (time_t)(now_ms / 1000));
+    X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
+    dg_rc rc = DG_OK;
+    if (X509_verify_cert(ctx) != 1) {
+        int e = X509_STORE_CTX_get_error(ctx);
+        const char *code = "bad_cert_chain";
+        if (e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+            e == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+            code = "bad_cert_self_signed";
+        else if (e == X509_V_ERR_CERT_HAS_EXPIRED)
+            code = "bad_cert_expired";
+        else if (e == X509_V_ERR_CERT_NOT_YET_VALID)
+            code = "bad_cert_not_yet_valid";
+        rc = dg_err_setc(err, DG_EINVALID, code,
+                         "the signing certificate does not verify: %s (depth "
+                         "%d)",
+                         X509_verify_cert_error_string(e),
+                         X509_STORE_CTX_get_error_depth(ctx));
+    }
+    X509_STORE_CTX_free(ctx);
+    return rc;
+}
+
+/* What the leaf itself must be, however its chain ended. */
+static dg_rc
+check_leaf(X509 *leaf, const char *url, int64_t now_ms, EVP_PKEY **pub,
+           struct dg_err *err)
+{
+    time_t now = (time_t)(now_ms / 1000);
+    if (X509_self_signed(leaf, 0) == 1)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert_self_signed",
+                           "the signing certificate is self-signed");
+    int nb = X509_cmp_time(X509_get0_notBefore(leaf), &now);
+    int na = X509_cmp_time(X509_get0_notAfter(leaf), &now);
+    if (nb == 0 || na == 0)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert",
+                           "the signing certificate's validity is malformed");
+    if (nb > 0)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert_not_yet_valid",
+                           "the signing certificate is not yet valid");
+    if (na < 0)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert_expired",
+                           "the signing certificate has expired");
+    int china = strstr(url, ".amazonaws.com.cn/") != NULL;
+    if (X509_check_host(leaf, "sns.amazonaws.com", 0, 0, NULL) != 1 &&
+        !(china &&
+          X509_check_host(leaf, "sns.amazonaws.com.cn", 0, 0, NULL) == 1))
+        return dg_err_setc(err, DG_EINVALID, "bad_cert_name",
+                           "the signing certificate does not name "
+                           "sns.amazonaws.com");
+    uint32_t flags = X509_get_extension_flags(leaf);
+    if ((flags & EXFLAG_INVALID) != 0)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert",
+                           "the signing certificate's extensions are "
+                           "malformed");
+    /* X509_check_ca alone misses CA:TRUE without keyCertSign. */
+    if ((flags & EXFLAG_CA) != 0 || X509_check_ca(leaf) != 0)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert_ca",
+                           "the signing certificate is a CA certificate");
+    /* UINT32_MAX without the extension: any use. */
+    if ((X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE) == 0)
+        return dg_err_setc(err, DG_EINVALID, "bad_cert_key_usage",
+                           "the signing certificate's key usage does not "
+                           "allow digital signatures");
+    EVP_PKEY *k = X509_get_pubkey(leaf);
+    if (!k || !EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_get_bits(k) < 2048) {
+        EVP_PKEY_free(k);
+        return dg_err_setc(err, DG_EINVALID, "bad_cert_key",
+                           "the signing certificate has no RSA key of 2048 "
+                           "bits or more");
+    }
+    *pub = k;
+    return DG_OK;
+}
+
 /* Checks a fetched PEM; on DG_OK *pub is the leaf's RSA key (owned). */
 static dg_rc
 check_cert(struct snsverify *v, const char *url, const char *pem, size_t len,
-           int64_t now_ms, EVP_PKEY **pub, int64_t *not_after,
-           struct dg_err *err)
+           int64_t now_ms, EVP_PKEY **pub, int64_t *not_before,
+           int64_t *not_after, struct dg_err *err)
 {
     *pub = NULL;
     if (len > CERT_MAX_BYTES)
@@ -323,47 +444,22 @@ check_cert(struct snsverify *v, const char *url, const char *pem, size_t len,
             X509_free(extra);
     BIO_free(bio);
     ERR_clear_error();
-    dg_rc rc = DG_OK;
-    X509_STORE_CTX *ctx = NULL;
-    if (!leaf || !chain) {
+    dg_rc rc;
+    if (!leaf || !chain)
         rc = dg_err_setc(err, DG_EINVALID, "bad_cert",
                          "the signing certificate is not a PEM certificate");
-        goto out;
+    else
+        rc = check_chain(v, leaf, chain, now_ms, err);
+    /* The leaf checks hold on both paths. Without the issuer they are all
+     * that is checked of the leaf but its dates, which OpenSSL 3.0 checks
+     * too; check_leaf repeats them so as not to hang on that, and the cache
+     * checks them again at every use. */
+    if (rc == DG_OK)
+        rc = check_leaf(leaf, url, now_ms, pub, err);
+    if (rc == DG_OK) {
+        *not_before = asn1_ms(X509_get0_notBefore(leaf));
+        *not_after = asn1_ms(X509_get0_notAfter(leaf));
     }
-    ctx = X509_STORE_CTX_new();
-    if (!ctx || X509_STORE_CTX_init(ctx, v->trust, leaf, chain) != 1) {
-        rc = dg_err_setc(err, DG_EFATAL, "bad_cert", "X509_STORE_CTX failed");
-        goto out;
-    }
-    X509_STORE_CTX_set_time(ctx, 0, (time_t)(now_ms / 1000));
-    if (X509_verify_cert(ctx) != 1) {
-        int e = X509_STORE_CTX_get_error(ctx);
-        rc = dg_err_setc(err, DG_EINVALID, "bad_cert",
-                         "the signing certificate does not chain to a trusted "
-                         "CA: %s",
-                         X509_verify_cert_error_string(e));
-        goto out;
-    }
-    int china = strstr(url, ".amazonaws.com.cn/") != NULL;
-    if (X509_check_host(leaf, "sns.amazonaws.com", 0, 0, NULL) != 1 &&
-        !(china &&
-          X509_check_host(leaf, "sns.amazonaws.com.cn", 0, 0, NULL) == 1)) {
-        rc = dg_err_setc(err, DG_EINVALID, "bad_cert",
-                         "the signing certificate does not name "
-                         "sns.amazonaws.com");
-        goto out;
-    }
-    EVP_PKEY *k = X509_get_pubkey(leaf);
-    if (!k || !EVP_PKEY_is_a(k, "RSA")) {
-        EVP_PKEY_free(k);
-        rc = dg_err_setc(err, DG_EINVALID, "bad_cert",
-                         "the signing certificate has no RSA key");
-        goto out;
-    }
-    *pub = k;
-    *not_after = asn1_ms(X509_get0_notAfter(leaf));
-out:
-    X509_STORE_CTX_free(ctx);
     X509_free(leaf);
     sk_X509_pop_free(chain, X509_free);
     ERR_clear_error();
@@ -383,7 +479,7 @@ cache_find(struct snsverify *v, const char *url)
 
 static void
 cache_put(struct snsverify *v, const char *url, EVP_PKEY *pub,
-          int64_t not_after)
+          int64_t not_before, int64_t not_after)
 {
     struct cache_ent *e = cache_find(v, url);
     if (!e) {
@@ -402,6 +498,7 @@ cache_put(struct snsverify *v, const char *url, EVP_PKEY *pub,
         EVP_PKEY_free(e->pub);
     }
     e->pub = pub;
+    e->not_before_ms = not_before;
     e->not_after_ms = not_after;
     e->used = ++v->tick;
 }
@@ -455,9 +552,15 @@ job_finish(struct job *j, dg_rc rc)
 static void
 job_check(struct job *j, const struct cache_ent *e)
 {
-    if (e->not_after_ms && j->now_ms > e->not_after_ms) {
-        job_finish(j, dg_err_setc(&j->err, DG_EINVALID, "bad_cert",
+    if (j->now_ms > e->not_after_ms) {
+        job_finish(j, dg_err_setc(&j->err, DG_EINVALID, "bad_cert_expired",
                                   "the signing certificate has expired"));
+        return;
+    }
+    if (j->now_ms < e->not_before_ms) {
+        job_finish(j,
+                   dg_err_setc(&j->err, DG_EINVALID, "bad_cert_not_yet_valid",
+                               "the signing certificate is not yet valid"));
         return;
     }
     job_finish(
@@ -546,7 +649,7 @@ fetched(dg_rc rc, const char *body, size_t len, const char *errmsg, void *arg)
     struct dg_err err;
     dg_err_clear(&err);
     EVP_PKEY *pub = NULL;
-    int64_t not_after = 0;
+    int64_t not_before = 0, not_after = 0;
     /* Validate as of the earliest waiter's clock. */
     int64_t now = INT64_MAX;
     for (struct job *j = v->jobs; j; j = j->next)
@@ -556,9 +659,9 @@ fetched(dg_rc rc, const char *body, size_t len, const char *errmsg, void *arg)
         dg_err_setc(&err, DG_ETRANSIENT, "cert_fetch",
                     "fetching the SNS signing certificate failed: %s",
                     errmsg ? errmsg : dg_rc_name(rc));
-    else if (check_cert(v, f->url, body, len, now, &pub, &not_after, &err) ==
-             DG_OK)
-        cache_put(v, f->url, pub, not_after);
+    else if (check_cert(v, f->url, body, len, now, &pub, &not_before,
+                        &not_after, &err) == DG_OK)
+        cache_put(v, f->url, pub, not_before, not_after);
     struct cache_ent *e = pub ? cache_find(v, f->url) : NULL;
     for (struct job *j = v->jobs; j; j = j->next) {
         if (j->waiting != f)

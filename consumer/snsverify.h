@@ -4,8 +4,10 @@
  * SNS message signatures (SignatureVersion 1: SHA1withRSA, 2:
  * SHA256withRSA) for SNS-delivered approval replies. The signing
  * certificate is fetched through a caller-supplied asynchronous fetcher
- * (the daemon's HTTP engine), checked (chain to the system trust store,
- * names sns.amazonaws.com, within its validity), and cached by URL.
+ * (the daemon's HTTP engine, verified TLS), checked (a chain to the system
+ * trust store, or only its issuer missing, as with AWS's PEMs; names
+ * sns.amazonaws.com; a non-CA RSA >= 2048 leaf within its validity; see
+ * snsverify.c), and cached by URL.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +50,8 @@ dg_rc snsverify_new(const struct snsverify_opts *o, struct snsverify **out,
 void snsverify_free(struct snsverify *v); /* accepts NULL */
 
 /* Completion: DG_OK when the envelope's signature verifies; DG_EINVALID
- * (code "bad_sns_signature", "bad_cert_url", "bad_cert", ...) when it
+ * (code "bad_sns_signature", "bad_cert_url", "bad_cert", "bad_cert_<why>"
+ * for a refused certificate, ...) when it
  * does not; DG_ETRANSIENT when the certificate could not be fetched;
  * DG_ECANCELLED at shutdown. err is valid during the call only. */
 typedef void (*snsverify_done_fn)(dg_rc rc, const struct dg_err *err,

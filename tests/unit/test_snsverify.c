@@ -12,6 +12,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "json.h"
 #include "mem.h"
@@ -119,13 +120,13 @@ teardown(void)
 }
 
 static struct snsverify *
-verifier(int trust_test_ca, size_t cache_max)
+verifier(const char *test_ca, size_t cache_max)
 {
     struct snsverify_opts o = {
         .base = base,
         .fetch = fake_fetch,
         .cache_max = cache_max,
-        .test_ca_pem = trust_test_ca ? ca_pem : NULL,
+        .test_ca_pem = test_ca,
         .test_cert_host = "127.0.0.1:8443",
     };
     struct snsverify *v = NULL;
@@ -136,7 +137,7 @@ verifier(int trust_test_ca, size_t cache_max)
 }
 
 static cJSON *
-envelope(int version, int with_subject, const char *url)
+envelope_by(EVP_PKEY *key, int version, int with_subject, const char *url)
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "Type", "Notification");
@@ -162,7 +163,7 @@ envelope(int version, int with_subject, const char *url)
     size_t sl = sizeof(sig);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     ck_assert(EVP_DigestSignInit_ex(ctx, NULL, version == 1 ? "SHA1" : "SHA256",
-                                    NULL, NULL, signer_key, NULL) == 1);
+                                    NULL, NULL, key, NULL) == 1);
     ck_assert(
         EVP_DigestSign(ctx, sig, &sl, (unsigned char *)sts.data, sts.len) == 1);
     EVP_MD_CTX_free(ctx);
@@ -171,6 +172,12 @@ envelope(int version, int with_subject, const char *url)
     EVP_EncodeBlock((unsigned char *)b64, sig, (int)sl);
     cJSON_AddStringToObject(e, "Signature", b64);
     return e;
+}
+
+static cJSON *
+envelope(int version, int with_subject, const char *url)
+{
+    return envelope_by(signer_key, version, with_subject, url);
 }
 
 struct result {
@@ -330,7 +337,7 @@ END_TEST
 
 START_TEST(v1_and_v2_verify)
 {
-    struct snsverify *v = verifier(1, 0);
+    struct snsverify *v = verifier(ca_pem, 0);
     struct result r;
     for (int version = 1; version <= 2; version++)
         for (int subj = 0; subj <= 1; subj++) {
@@ -355,7 +362,7 @@ static const char *const tamper_keys[] = {"Message", "Subject", "Timestamp",
 
 START_TEST(tampered_fields_fail)
 {
-    struct snsverify *v = verifier(1, 0);
+    struct snsverify *v = verifier(ca_pem, 0);
     struct result r;
     for (int version = 1; version <= 2; version++) {
         cJSON *e = envelope(version, 1, NULL);
@@ -384,7 +391,7 @@ END_TEST
 
 START_TEST(bad_cert_url_is_not_fetched)
 {
-    struct snsverify *v = verifier(1, 0);
+    struct snsverify *v = verifier(ca_pem, 0);
     struct result r;
     cJSON *e = envelope(2, 1, "https://evil.example.com/cert.pem");
     ck_assert(run1(v, e, NOW, &r) == DG_EINVALID);
@@ -399,34 +406,233 @@ START_TEST(certificate_checks)
 {
     struct result r;
     cJSON *e = envelope(2, 1, NULL);
-    /* Not trusted without the test CA (the system store does not know it). */
-    struct snsverify *v = verifier(0, 0);
-    ck_assert(run1(v, e, NOW, &r) == DG_EINVALID);
-    ck_assert_str_eq(r.code, "bad_cert");
+    /* Without the test CA, signer.pem's issuer is unavailable: accepted on
+     * the provenance of the fetch, as AWS's own PEMs are (below). */
+    struct snsverify *v = verifier(NULL, 0);
+    ck_assert_msg(run1(v, e, NOW, &r) == DG_OK, "%s", r.code);
     snsverify_free(v);
-    v = verifier(1, 0);
-    /* Wrong name, self-signed, garbage, expired. */
+    v = verifier(ca_pem, 0);
+    /* Wrong name, self-signed, garbage. */
     const char *bodies[] = {wrong_pem, self_pem, "not a certificate"};
+    const char *codes[] = {"bad_cert_name", "bad_cert_self_signed", "bad_cert"};
     for (int i = 0; i < 3; i++) {
         serve_body = bodies[i];
         ck_assert(run1(v, e, NOW, &r) == DG_EINVALID);
-        ck_assert_str_eq(r.code, "bad_cert");
+        ck_assert_str_eq(r.code, codes[i]);
     }
     serve_body = signer_pem;
     ck_assert(run1(v, e, 7258118400000LL /* 2200 */, &r) == DG_EINVALID);
-    ck_assert_str_eq(r.code, "bad_cert");
+    ck_assert_str_eq(r.code, "bad_cert_expired");
     /* Nothing bad was cached: a good certificate now verifies. */
     ck_assert(run1(v, e, NOW, &r) == DG_OK);
-    /* A certificate that verifies, but the message was signed by another
-     * key: served for a URL whose cached key is the signer's. */
+    /* Cached, it still expires (checked on the hit, no new fetch). */
+    int calls = fetch_calls;
+    ck_assert(run1(v, e, 7258118400000LL, &r) == DG_EINVALID);
+    ck_assert_str_eq(r.code, "bad_cert_expired");
+    ck_assert_int_eq(fetch_calls, calls);
     snsverify_free(v);
     cJSON_Delete(e);
 }
 END_TEST
 
+/* ---- AWS-shaped chains: root -> intermediate -> leaf -------------------- */
+
+/* The trust configurations a chain leaf meets. REALITY is AWS's: the root
+ * in the store (Amazon Root CA 1 is in ca-certificates), the PEM holding
+ * the leaf alone, the intermediate nowhere. */
+enum { REALITY, NO_ROOT, WITH_INTERMEDIATE, NCONF };
+static const char *const conf_name[] = {"root trusted, leaf only",
+                                        "nothing trusted, leaf only",
+                                        "root trusted, leaf + intermediate"};
+
+static char *
+with_intermediate(const char *leaf)
+{
+    char *inter = load("chainint.pem");
+    char *s = dg_sprintf("%s%s", leaf, inter);
+    free(inter);
+    return s;
+}
+
+/* Verifies an envelope signed with key (NULL: signer.key) against the
+ * certificate in file under configuration conf; returns the code ("" for
+ * DG_OK). */
+static const char *
+chain_case(const char *file, const char *keyfile, int conf, int64_t now,
+           const char *url, struct result *r)
+{
+    char *leaf = load(file);
+    char *root = load("chainroot.pem");
+    char *body =
+        conf == WITH_INTERMEDIATE ? with_intermediate(leaf) : dg_strdup(leaf);
+    EVP_PKEY *key = signer_key;
+    if (keyfile) {
+        char *k = load(keyfile);
+        BIO *b = BIO_new_mem_buf(k, -1);
+        key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+        BIO_free(b);
+        free(k);
+        ck_assert_ptr_nonnull(key);
+    }
+    struct snsverify *v = verifier(conf == NO_ROOT ? NULL : root, 0);
+    cJSON *e = envelope_by(key, 2, 1, url);
+    serve_body = body;
+    dg_rc rc = run1(v, e, now, r);
+    ck_assert(rc == DG_OK || rc == DG_EINVALID);
+    ck_assert((rc == DG_OK) == (r->code[0] == '\0'));
+    snsverify_free(v);
+    cJSON_Delete(e);
+    if (key != signer_key)
+        EVP_PKEY_free(key);
+    dg_free(body);
+    free(root);
+    free(leaf);
+    serve_body = signer_pem;
+    return r->code;
+}
+
+START_TEST(chain_leaf_without_intermediate_accepted)
+{
+    struct result r;
+    /* _i: the configuration; all three verify. */
+    ck_assert_msg(
+        strcmp(chain_case("chainleaf.pem", NULL, _i, NOW, NULL, &r), "") == 0,
+        "%s: %s", conf_name[_i], r.code);
+    /* The .cn name is accepted for a .cn URL only. */
+    ck_assert_str_eq(chain_case("chaincn.pem", NULL, _i, NOW,
+                                "https://sns.cn-north-1.amazonaws.com.cn/a.pem",
+                                &r),
+                     "");
+    ck_assert_str_eq(chain_case("chaincn.pem", NULL, _i, NOW, NULL, &r),
+                     "bad_cert_name");
+    /* Before its notBefore (the fixtures date from 2026). */
+    ck_assert_str_eq(chain_case("chainleaf.pem", NULL, _i,
+                                1577836800000LL /* 2020 */, NULL, &r),
+                     "bad_cert_not_yet_valid");
+}
+END_TEST
+
+static const struct {
+    const char *file, *key, *code;
+} refused[] = {
+    {"chainexpired.pem", NULL, "bad_cert_expired"},
+    {"selfleaf.pem", NULL, "bad_cert_self_signed"},
+    {"chainwrongname.pem", NULL, "bad_cert_name"},
+    {"chainca.pem", NULL, "bad_cert_ca"},
+    {"chainnoku.pem", NULL, "bad_cert_key_usage"},
+    {"chainweak.pem", "chainweak.key", "bad_cert_key"},
+};
+
+START_TEST(chain_leaf_refused)
+{
+    /* The envelope is signed with the leaf's own key: only the certificate
+     * check stands between it and DG_OK. */
+    for (int conf = 0; conf < NCONF; conf++) {
+        struct result r;
+        const char *code =
+            chain_case(refused[_i].file, refused[_i].key, conf, NOW, NULL, &r);
+        ck_assert_msg(strcmp(code, refused[_i].code) == 0, "%s, %s: %s",
+                      refused[_i].file, conf_name[conf], code);
+    }
+}
+END_TEST
+
+/* chainleaf.pem with one bit of its signature flipped, as PEM. */
+static char *
+forged_leaf(void)
+{
+    char *pem = load("chainleaf.pem");
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    free(pem);
+    ck_assert_ptr_nonnull(x);
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    X509_free(x);
+    ck_assert_int_gt(n, 0);
+    der[n - 1] ^= 1; /* the signature is the DER's last field */
+    const unsigned char *p = der;
+    x = d2i_X509(NULL, &p, n);
+    OPENSSL_free(der);
+    ck_assert_ptr_nonnull(x);
+    b = BIO_new(BIO_s_mem());
+    ck_assert_int_eq(PEM_write_bio_X509(b, x), 1);
+    X509_free(x);
+    char *data;
+    long len = BIO_get_mem_data(b, &data);
+    char *out = dg_strndup(data, (size_t)len);
+    BIO_free(b);
+    return out;
+}
+
+START_TEST(chain_bad_signature_refused)
+{
+    char *forged = forged_leaf();
+    char *body = with_intermediate(forged);
+    char *root = load("chainroot.pem");
+    cJSON *e = envelope(2, 1, NULL);
+    struct result r;
+    /* With the intermediate in the PEM the leaf's signature is checked,
+     * whether or not the root is trusted. */
+    for (int trusted = 0; trusted <= 1; trusted++) {
+        struct snsverify *v = verifier(trusted ? root : NULL, 0);
+        serve_body = body;
+        ck_assert(run1(v, e, NOW, &r) == DG_EINVALID);
+        ck_assert_str_eq(r.code, "bad_cert_chain");
+        snsverify_free(v);
+    }
+    /* The genuine leaf with the same intermediate verifies (the forgery
+     * is what failed). */
+    char *leaf = load("chainleaf.pem");
+    char *good = with_intermediate(leaf);
+    struct snsverify *v = verifier(root, 0);
+    serve_body = good;
+    ck_assert(run1(v, e, NOW, &r) == DG_OK);
+    snsverify_free(v);
+    serve_body = signer_pem;
+    cJSON_Delete(e);
+    free(leaf);
+    dg_free(good);
+    free(root);
+    dg_free(body);
+    dg_free(forged);
+}
+END_TEST
+
+START_TEST(chain_leaf_tampered_envelope_refused)
+{
+    /* The real-AWS shape, a genuine certificate, an edited message. */
+    char *leaf = load("chainleaf.pem");
+    char *root = load("chainroot.pem");
+    struct snsverify *v = verifier(root, 0);
+    serve_body = leaf;
+    struct result r;
+    cJSON *e = envelope(2, 1, NULL);
+    ck_assert(run1(v, e, NOW, &r) == DG_OK);
+    cJSON_ReplaceItemInObject(
+        e, "Message",
+        cJSON_CreateString("{\"type\": \"drgate.approval\",\n\"x\": 2}"));
+    ck_assert(run1(v, e, NOW, &r) == DG_EINVALID);
+    ck_assert_str_eq(r.code, "bad_sns_signature");
+    cJSON_Delete(e);
+    e = envelope(1, 0, NULL);
+    cJSON_ReplaceItemInObject(e, "TopicArn",
+                              cJSON_CreateString("arn:aws:sns:us-east-1:"
+                                                 "123456789012:other"));
+    ck_assert(run1(v, e, NOW, &r) == DG_EINVALID);
+    ck_assert_str_eq(r.code, "bad_sns_signature");
+    cJSON_Delete(e);
+    snsverify_free(v);
+    serve_body = signer_pem;
+    free(root);
+    free(leaf);
+}
+END_TEST
+
 START_TEST(fetch_failure_is_transient)
 {
-    struct snsverify *v = verifier(1, 0);
+    struct snsverify *v = verifier(ca_pem, 0);
     struct result r;
     cJSON *e = envelope(2, 1, NULL);
     serve_body = NULL;
@@ -441,7 +647,7 @@ END_TEST
 
 START_TEST(concurrent_jobs_share_one_fetch)
 {
-    struct snsverify *v = verifier(1, 0);
+    struct snsverify *v = verifier(ca_pem, 0);
     struct result r[3];
     cJSON *e = envelope(2, 1, NULL);
     cJSON *bad = envelope(2, 1, NULL);
@@ -462,7 +668,7 @@ END_TEST
 
 START_TEST(cache_is_bounded)
 {
-    struct snsverify *v = verifier(1, 2);
+    struct snsverify *v = verifier(ca_pem, 2);
     struct result r;
     const char *u[] = {
         "https://sns.us-east-1.amazonaws.com/a.pem",
@@ -487,7 +693,7 @@ END_TEST
 
 START_TEST(shutdown_cancels_pending)
 {
-    struct snsverify *v = verifier(1, 0);
+    struct snsverify *v = verifier(ca_pem, 0);
     struct result r;
     cJSON *e = envelope(2, 1, NULL);
     fetch_hold = 1;
@@ -534,6 +740,11 @@ suite(void)
                         (int)(sizeof(tamper_keys) / sizeof(tamper_keys[0])));
     tcase_add_test(tc, bad_cert_url_is_not_fetched);
     tcase_add_test(tc, certificate_checks);
+    tcase_add_loop_test(tc, chain_leaf_without_intermediate_accepted, 0, NCONF);
+    tcase_add_loop_test(tc, chain_leaf_refused, 0,
+                        (int)(sizeof(refused) / sizeof(refused[0])));
+    tcase_add_test(tc, chain_bad_signature_refused);
+    tcase_add_test(tc, chain_leaf_tampered_envelope_refused);
     tcase_add_test(tc, fetch_failure_is_transient);
     tcase_add_test(tc, concurrent_jobs_share_one_fetch);
     tcase_add_test(tc, cache_is_bounded);
