@@ -89,7 +89,7 @@ def as_list(x):
 
 
 # Actions whose service offers no resource-level permission: "*" is allowed.
-STAR_OK = {"cloudformation:ListExports", "sts:GetCallerIdentity"}
+STAR_OK = {"cloudformation:ListExports", "sts:GetCallerIdentity", "cloudwatch:GetMetricStatistics"}
 
 
 def policy_problems(doc):
