@@ -195,25 +195,19 @@ struct svc_op {
  * `dg_rc parse(const char *body, size_t len, T *out, struct dg_err *)` and
  * `void cleanup(T *)` (the svc_call arg is not used). */
 #define SVC_OP(name, T, parse, cleanup)                                        \
-    static dg_rc name##_parse(const char *b_, size_t n_, const char *arg_,     \
-                              void *o_, struct dg_err *e_)                     \
-    {                                                                          \
-        (void)arg_;                                                            \
-        return parse(b_, n_, (T *)o_, e_);                                     \
-    }                                                                          \
-    static void name##_cleanup(void *r_)                                       \
-    {                                                                          \
-        cleanup((T *)r_);                                                      \
-    }                                                                          \
-    static const struct svc_op name = {name##_parse, name##_cleanup, sizeof(T)}
+    SVC_OP_(name, T, cleanup, parse(b_, n_, (T *)o_, e_))
 /* The same for parsers that take the operation name (the svc_call arg)
  * first: `parse(const char *op, const char *body, size_t len, T *out,
  * struct dg_err *)`. */
 #define SVC_OP_NAMED(name, T, parse, cleanup)                                  \
+    SVC_OP_(name, T, cleanup, parse(arg_, b_, n_, (T *)o_, e_))
+/* Private to the two above: the parse shim returns call. */
+#define SVC_OP_(name, T, cleanup, call)                                        \
     static dg_rc name##_parse(const char *b_, size_t n_, const char *arg_,     \
                               void *o_, struct dg_err *e_)                     \
     {                                                                          \
-        return parse(arg_, b_, n_, (T *)o_, e_);                               \
+        (void)arg_;                                                            \
+        return call;                                                           \
     }                                                                          \
     static void name##_cleanup(void *r_)                                       \
     {                                                                          \
