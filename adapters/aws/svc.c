@@ -1,8 +1,10 @@
 /*
  * svc.c - helpers shared by the AWS service modules: bounded typed field
- * extraction from XML (awsxml) and JSON (cJSON) replies, request building
- * helpers, and svc_call, the one asynchronous path every service wrapper
- * takes (build, aws_call, parse, complete).
+ * extraction from XML (awsxml) and JSON (cJSON) replies, the list readers
+ * every Describe and List parser goes through (count, allocate, parse each
+ * item with the module's item function), request building helpers, and
+ * svc_call, the one asynchronous path every service wrapper takes (build,
+ * aws_call, parse, complete).
  *
  * Ownership: extracted strings are dg_malloc'ed copies owned by the
  * caller's result struct. svc_call owns the request body and the parsed

@@ -2,9 +2,10 @@
 #define DRGATE_SVC_H
 /*
  * Shared helpers of the AWS service modules (sqs.c, rds.c, ...): bounded
- * typed field extraction from AWS XML and JSON replies, query and JSON
- * request building, a small string map, and the generic asynchronous call
- * (build -> aws_call -> parse -> completion).
+ * typed field extraction from AWS XML and JSON replies, list readers
+ * driven by per-item parse functions, query and JSON request building, a
+ * small string map, and the generic asynchronous call (build -> aws_call ->
+ * parse -> completion) with SVC_OP to describe an operation's reply.
  *
  * Parsers are pure: they copy what they keep into plain C structs (every
  * string dg_malloc'ed, freed by the struct's _cleanup), check types and
