@@ -128,31 +128,18 @@ on_page(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
     next_page(lc);
 }
 
-static dg_rc
-p_list(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return cfn_parse_list_exports(b, n, o, e);
-}
-static void
-c_list(void *r)
-{
-    cfn_exports_cleanup(r);
-}
-static const struct svc_op op_list = {p_list, c_list,
-                                      sizeof(struct cfn_exports)};
+SVC_OP(op_list, struct cfn_exports, cfn_parse_list_exports,
+       cfn_exports_cleanup);
 
 static void
 next_page(struct list_ctx *lc)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = cfn_build_list_exports(lc->acc.next_token, &b, &err);
-    svc_start(&lc->client, &aws_svc_cloudformation, lc->region, "ListExports",
-              1, &b, rc, &err, &op_list, on_page, lc);
+    svc_build_init(&b);
+    rc = cfn_build_list_exports(lc->acc.next_token, &b.body, &b.err);
+    svc_send(&lc->client, &aws_svc_cloudformation, lc->region, "ListExports", 1,
+             &b, rc, &op_list, on_page, lc);
 }
 
 void

@@ -91,9 +91,9 @@ ecs_service_primary(const struct ecs_service *s)
 }
 
 static dg_rc
-parse_deployment(const char *op, const cJSON *j, struct ecs_deployment *d,
-                 struct dg_err *err)
+parse_deployment(const char *op, const cJSON *j, void *item, struct dg_err *err)
 {
+    struct ecs_deployment *d = item;
     dg_rc rc;
     if (!cJSON_IsObject(j))
         return svc_bad(err, op, "a deployment is not an object");
@@ -115,10 +115,11 @@ parse_deployment(const char *op, const cJSON *j, struct ecs_deployment *d,
 }
 
 static dg_rc
-parse_service(const char *op, const cJSON *j, struct ecs_service *s,
-              struct dg_err *err)
+parse_service(const char *op, const cJSON *j, void *item, struct dg_err *err)
 {
-    const cJSON *deps, *d;
+    struct ecs_service *s = item;
+    const cJSON *deps;
+    void *v = NULL;
     dg_rc rc;
     if (!cJSON_IsObject(j))
         return svc_bad(err, op, "a service is not an object");
@@ -134,16 +135,22 @@ parse_service(const char *op, const cJSON *j, struct ecs_service *s,
         (rc = svc_json_array(op, j, "deployments", ECS_MAX_DEPLOYMENTS, &deps,
                              err)))
         return rc;
-    if (deps && cJSON_GetArraySize(deps) > 0)
-        s->deployments = dg_calloc((size_t)cJSON_GetArraySize(deps),
-                                   sizeof(*s->deployments));
-    cJSON_ArrayForEach(d, deps)
-    {
-        if ((rc = parse_deployment(op, d, &s->deployments[s->ndeployments++],
-                                   err)))
-            return rc;
-    }
-    return DG_OK;
+    rc = svc_json_items(op, deps, sizeof(*s->deployments), parse_deployment, &v,
+                        &s->ndeployments, err);
+    s->deployments = v;
+    return rc;
+}
+
+static dg_rc
+parse_failure(const char *op, const cJSON *j, void *item, struct dg_err *err)
+{
+    struct ecs_failure *f = item;
+    dg_rc rc;
+    if (!cJSON_IsObject(j))
+        return svc_bad(err, op, "a failure is not an object");
+    if ((rc = svc_json_str(op, j, "arn", SVC_MAX_ID, 0, &f->arn, err)))
+        return rc;
+    return svc_json_str(op, j, "reason", SVC_MAX_ID, 0, &f->reason, err);
 }
 
 dg_rc
@@ -152,7 +159,8 @@ ecs_parse_describe_services(const char *body, size_t len,
 {
     static const char op[] = "DescribeServices";
     cJSON *root;
-    const cJSON *svcs, *fails, *j;
+    const cJSON *svcs, *fails;
+    void *v = NULL, *f = NULL;
     dg_rc rc;
     memset(out, 0, sizeof(*out));
     if ((rc = svc_json_open(op, body, len, &root, err)))
@@ -162,28 +170,12 @@ ecs_parse_describe_services(const char *body, size_t len,
         (rc = svc_json_array(op, root, "failures", ECS_MAX_SERVICES, &fails,
                              err)))
         goto out;
-    if (svcs && cJSON_GetArraySize(svcs) > 0)
-        out->v = dg_calloc((size_t)cJSON_GetArraySize(svcs), sizeof(*out->v));
-    cJSON_ArrayForEach(j, svcs)
-    {
-        if ((rc = parse_service(op, j, &out->v[out->n++], err)))
-            goto out;
-    }
-    if (fails && cJSON_GetArraySize(fails) > 0)
-        out->failures = dg_calloc((size_t)cJSON_GetArraySize(fails),
-                                  sizeof(*out->failures));
-    cJSON_ArrayForEach(j, fails)
-    {
-        struct ecs_failure *f = &out->failures[out->nfailures++];
-        if (!cJSON_IsObject(j)) {
-            rc = svc_bad(err, op, "a failure is not an object");
-            goto out;
-        }
-        if ((rc = svc_json_str(op, j, "arn", SVC_MAX_ID, 0, &f->arn, err)) ||
-            (rc =
-                 svc_json_str(op, j, "reason", SVC_MAX_ID, 0, &f->reason, err)))
-            goto out;
-    }
+    if (!(rc = svc_json_items(op, svcs, sizeof(*out->v), parse_service, &v,
+                              &out->n, err)))
+        rc = svc_json_items(op, fails, sizeof(*out->failures), parse_failure,
+                            &f, &out->nfailures, err);
+    out->v = v;
+    out->failures = f;
 out:
     cJSON_Delete(root);
     if (rc)
@@ -218,43 +210,24 @@ out:
     return rc;
 }
 
-static dg_rc
-p_update(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return ecs_parse_update_service(b, n, o, e);
-}
-static dg_rc
-p_describe(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return ecs_parse_describe_services(b, n, o, e);
-}
-static void
-c_services(void *r)
-{
-    ecs_services_cleanup(r);
-}
-static const struct svc_op op_update = {p_update, c_services,
-                                        sizeof(struct ecs_services)};
-static const struct svc_op op_describe = {p_describe, c_services,
-                                          sizeof(struct ecs_services)};
+SVC_OP(op_update, struct ecs_services, ecs_parse_update_service,
+       ecs_services_cleanup);
+SVC_OP(op_describe, struct ecs_services, ecs_parse_describe_services,
+       ecs_services_cleanup);
 
 void
 ecs_update_service(const struct svc_client *c, const char *region,
                    const char *cluster, const char *service,
                    int force_new_deployment, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = ecs_build_update_service(cluster, service, force_new_deployment, &b,
-                                  &err);
+    svc_build_init(&b);
+    rc = ecs_build_update_service(cluster, service, force_new_deployment,
+                                  &b.body, &b.err);
     /* Resending a forced deployment only starts another one. */
-    svc_start(c, &aws_svc_ecs, region, "UpdateService", 0, &b, rc, &err,
-              &op_update, done, ctx);
+    svc_send(c, &aws_svc_ecs, region, "UpdateService", 0, &b, rc, &op_update,
+             done, ctx);
 }
 
 void
@@ -262,12 +235,10 @@ ecs_describe_services(const struct svc_client *c, const char *region,
                       const char *cluster, const char *const *services,
                       size_t n, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = ecs_build_describe_services(cluster, services, n, &b, &err);
-    svc_start(c, &aws_svc_ecs, region, "DescribeServices", 1, &b, rc, &err,
-              &op_describe, done, ctx);
+    svc_build_init(&b);
+    rc = ecs_build_describe_services(cluster, services, n, &b.body, &b.err);
+    svc_send(c, &aws_svc_ecs, region, "DescribeServices", 1, &b, rc,
+             &op_describe, done, ctx);
 }

@@ -123,11 +123,26 @@ elasticache_global_group_primary(const struct elasticache_global_group *g)
 }
 
 static dg_rc
-parse_group(const char *op, const struct awsxml_node *n,
-            struct elasticache_global_group *g, struct dg_err *err)
+parse_member(const char *op, const struct awsxml_node *m, void *item,
+             struct dg_err *err)
 {
-    const struct awsxml_node *members, *m;
-    size_t count;
+    struct elasticache_grg_member *gm = item;
+    dg_rc rc;
+    if ((rc = svc_xml_str(op, m, "ReplicationGroupId", SVC_MAX_ID, 1,
+                          &gm->replication_group_id, err)) ||
+        (rc = svc_xml_str(op, m, "ReplicationGroupRegion", SVC_MAX_ID, 1,
+                          &gm->region, err)) ||
+        (rc = svc_xml_str(op, m, "Role", SVC_MAX_ID, 1, &gm->role, err)))
+        return rc;
+    return svc_xml_str(op, m, "Status", SVC_MAX_ID, 0, &gm->status, err);
+}
+
+static dg_rc
+parse_group(const char *op, const struct awsxml_node *n, void *item,
+            struct dg_err *err)
+{
+    struct elasticache_global_group *g = item;
+    void *members = NULL;
     dg_rc rc = svc_xml_str(op, n, "GlobalReplicationGroupId", SVC_MAX_ID, 1,
                            &g->id, err);
     if (!rc)
@@ -137,28 +152,33 @@ parse_group(const char *op, const struct awsxml_node *n,
     if (!rc)
         rc = svc_xml_str(op, n, "EngineVersion", SVC_MAX_ID, 0,
                          &g->engine_version, err);
-    members = awsxml_child(n, "Members");
     if (!rc)
-        rc = svc_xml_count(op, members, "GlobalReplicationGroupMember",
-                           EC_MAX_MEMBERS, &count, err);
-    if (rc)
+        rc = svc_xml_items(op, awsxml_child(n, "Members"),
+                           "GlobalReplicationGroupMember", EC_MAX_MEMBERS,
+                           sizeof(*g->members), parse_member, &members,
+                           &g->nmembers, err);
+    g->members = members;
+    return rc;
+}
+
+static dg_rc
+parse_replication_group(const char *op, const struct awsxml_node *c, void *item,
+                        struct dg_err *err)
+{
+    struct elasticache_replication_group *g = item;
+    dg_rc rc;
+    if ((rc = svc_xml_str(op, c, "ReplicationGroupId", SVC_MAX_ID, 1, &g->id,
+                          err)) ||
+        (rc = svc_xml_str(op, c, "Status", SVC_MAX_ID, 1, &g->status, err)) ||
+        (rc = svc_xml_str(op, c,
+                          "GlobalReplicationGroupInfo/"
+                          "GlobalReplicationGroupId",
+                          SVC_MAX_ID, 0, &g->global_id, err)))
         return rc;
-    if (count)
-        g->members = dg_calloc(count, sizeof(*g->members));
-    for (m = count ? awsxml_first(members, "GlobalReplicationGroupMember")
-                   : NULL;
-         m; m = awsxml_next(m)) {
-        struct elasticache_grg_member *gm = &g->members[g->nmembers++];
-        if ((rc = svc_xml_str(op, m, "ReplicationGroupId", SVC_MAX_ID, 1,
-                              &gm->replication_group_id, err)) ||
-            (rc = svc_xml_str(op, m, "ReplicationGroupRegion", SVC_MAX_ID, 1,
-                              &gm->region, err)) ||
-            (rc = svc_xml_str(op, m, "Role", SVC_MAX_ID, 1, &gm->role, err)) ||
-            (rc =
-                 svc_xml_str(op, m, "Status", SVC_MAX_ID, 0, &gm->status, err)))
-            return rc;
-    }
-    return DG_OK;
+    return svc_xml_str(op, c,
+                       "GlobalReplicationGroupInfo/"
+                       "GlobalReplicationGroupMemberRole",
+                       SVC_MAX_ID, 0, &g->global_role, err);
 }
 
 dg_rc
@@ -166,27 +186,14 @@ elasticache_parse_describe_global_replication_groups(
     const char *body, size_t len, struct elasticache_global_groups *out,
     struct dg_err *err)
 {
-    static const char op[] = "DescribeGlobalReplicationGroups";
-    struct awsxml_node *root;
-    const struct awsxml_node *res, *l, *c;
-    size_t count;
+    void *v;
     dg_rc rc;
     memset(out, 0, sizeof(*out));
-    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
-        return rc;
-    l = awsxml_child(res, "GlobalReplicationGroups");
-    if ((rc = svc_xml_count(op, l, "GlobalReplicationGroup", SVC_MAX_ITEMS,
-                            &count, err)) ||
-        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker, err)))
-        goto out;
-    if (count)
-        out->v = dg_calloc(count, sizeof(*out->v));
-    for (c = count ? awsxml_first(l, "GlobalReplicationGroup") : NULL; c;
-         c = awsxml_next(c))
-        if ((rc = parse_group(op, c, &out->v[out->n++], err)))
-            break;
-out:
-    awsxml_free(root);
+    rc = svc_xml_list("DescribeGlobalReplicationGroups", body, len,
+                      "GlobalReplicationGroups", "GlobalReplicationGroup",
+                      sizeof(*out->v), parse_group, &v, &out->n, &out->marker,
+                      err);
+    out->v = v;
     if (rc)
         elasticache_global_groups_cleanup(out);
     return rc;
@@ -197,17 +204,10 @@ elasticache_parse_failover_global_replication_group(
     const char *body, size_t len, struct elasticache_global_group *out,
     struct dg_err *err)
 {
-    static const char op[] = "FailoverGlobalReplicationGroup";
-    struct awsxml_node *root;
-    const struct awsxml_node *res, *g;
     dg_rc rc;
     memset(out, 0, sizeof(*out));
-    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
-        return rc;
-    g = awsxml_child(res, "GlobalReplicationGroup");
-    rc = g ? parse_group(op, g, out, err)
-           : svc_bad(err, op, "no <GlobalReplicationGroup>");
-    awsxml_free(root);
+    rc = svc_xml_single("FailoverGlobalReplicationGroup", body, len,
+                        "GlobalReplicationGroup", parse_group, out, err);
     if (rc)
         elasticache_global_group_cleanup(out);
     return rc;
@@ -218,40 +218,13 @@ elasticache_parse_describe_replication_groups(
     const char *body, size_t len, struct elasticache_replication_groups *out,
     struct dg_err *err)
 {
-    static const char op[] = "DescribeReplicationGroups";
-    struct awsxml_node *root;
-    const struct awsxml_node *res, *l, *c;
-    size_t count;
+    void *v;
     dg_rc rc;
     memset(out, 0, sizeof(*out));
-    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
-        return rc;
-    l = awsxml_child(res, "ReplicationGroups");
-    if ((rc = svc_xml_count(op, l, "ReplicationGroup", SVC_MAX_ITEMS, &count,
-                            err)) ||
-        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, &out->marker, err)))
-        goto out;
-    if (count)
-        out->v = dg_calloc(count, sizeof(*out->v));
-    for (c = count ? awsxml_first(l, "ReplicationGroup") : NULL; c;
-         c = awsxml_next(c)) {
-        struct elasticache_replication_group *g = &out->v[out->n++];
-        if ((rc = svc_xml_str(op, c, "ReplicationGroupId", SVC_MAX_ID, 1,
-                              &g->id, err)) ||
-            (rc = svc_xml_str(op, c, "Status", SVC_MAX_ID, 1, &g->status,
-                              err)) ||
-            (rc = svc_xml_str(op, c,
-                              "GlobalReplicationGroupInfo/"
-                              "GlobalReplicationGroupId",
-                              SVC_MAX_ID, 0, &g->global_id, err)) ||
-            (rc = svc_xml_str(op, c,
-                              "GlobalReplicationGroupInfo/"
-                              "GlobalReplicationGroupMemberRole",
-                              SVC_MAX_ID, 0, &g->global_role, err)))
-            break;
-    }
-out:
-    awsxml_free(root);
+    rc = svc_xml_list("DescribeReplicationGroups", body, len,
+                      "ReplicationGroups", "ReplicationGroup", sizeof(*out->v),
+                      parse_replication_group, &v, &out->n, &out->marker, err);
+    out->v = v;
     if (rc)
         elasticache_replication_groups_cleanup(out);
     return rc;
@@ -259,46 +232,15 @@ out:
 
 /* --- asynchronous wrappers --- */
 
-static dg_rc
-p_ggs(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return elasticache_parse_describe_global_replication_groups(b, n, o, e);
-}
-static void
-c_ggs(void *r)
-{
-    elasticache_global_groups_cleanup(r);
-}
-static dg_rc
-p_gg(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return elasticache_parse_failover_global_replication_group(b, n, o, e);
-}
-static void
-c_gg(void *r)
-{
-    elasticache_global_group_cleanup(r);
-}
-static dg_rc
-p_rgs(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return elasticache_parse_describe_replication_groups(b, n, o, e);
-}
-static void
-c_rgs(void *r)
-{
-    elasticache_replication_groups_cleanup(r);
-}
-
-static const struct svc_op op_ggs = {p_ggs, c_ggs,
-                                     sizeof(struct elasticache_global_groups)};
-static const struct svc_op op_gg = {p_gg, c_gg,
-                                    sizeof(struct elasticache_global_group)};
-static const struct svc_op op_rgs = {
-    p_rgs, c_rgs, sizeof(struct elasticache_replication_groups)};
+SVC_OP(op_ggs, struct elasticache_global_groups,
+       elasticache_parse_describe_global_replication_groups,
+       elasticache_global_groups_cleanup);
+SVC_OP(op_gg, struct elasticache_global_group,
+       elasticache_parse_failover_global_replication_group,
+       elasticache_global_group_cleanup);
+SVC_OP(op_rgs, struct elasticache_replication_groups,
+       elasticache_parse_describe_replication_groups,
+       elasticache_replication_groups_cleanup);
 
 void
 elasticache_describe_global_replication_groups(const struct svc_client *c,
@@ -306,16 +248,13 @@ elasticache_describe_global_replication_groups(const struct svc_client *c,
                                                const char *id, svc_done_fn done,
                                                void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = elasticache_build_describe_global_replication_groups(id, NULL, &b,
-                                                              &err);
-    svc_start(c, &aws_svc_elasticache, region,
-              "DescribeGlobalReplicationGroups", 1, &b, rc, &err, &op_ggs, done,
-              ctx);
+    svc_build_init(&b);
+    rc = elasticache_build_describe_global_replication_groups(id, NULL, &b.body,
+                                                              &b.err);
+    svc_send(c, &aws_svc_elasticache, region, "DescribeGlobalReplicationGroups",
+             1, &b, rc, &op_ggs, done, ctx);
 }
 
 void
@@ -326,15 +265,13 @@ elasticache_failover_global_replication_group(const struct svc_client *c,
                                               const char *primary_group,
                                               svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
+    svc_build_init(&b);
     rc = elasticache_build_failover_global_replication_group(
-        id, primary_region, primary_group, &b, &err);
-    svc_start(c, &aws_svc_elasticache, region, "FailoverGlobalReplicationGroup",
-              0, &b, rc, &err, &op_gg, done, ctx);
+        id, primary_region, primary_group, &b.body, &b.err);
+    svc_send(c, &aws_svc_elasticache, region, "FailoverGlobalReplicationGroup",
+             0, &b, rc, &op_gg, done, ctx);
 }
 
 void
@@ -342,12 +279,11 @@ elasticache_describe_replication_groups(const struct svc_client *c,
                                         const char *region, const char *id,
                                         svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = elasticache_build_describe_replication_groups(id, NULL, &b, &err);
-    svc_start(c, &aws_svc_elasticache, region, "DescribeReplicationGroups", 1,
-              &b, rc, &err, &op_rgs, done, ctx);
+    svc_build_init(&b);
+    rc = elasticache_build_describe_replication_groups(id, NULL, &b.body,
+                                                       &b.err);
+    svc_send(c, &aws_svc_elasticache, region, "DescribeReplicationGroups", 1,
+             &b, rc, &op_rgs, done, ctx);
 }

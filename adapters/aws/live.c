@@ -96,6 +96,19 @@ check_failed(struct check *c, dg_rc rc, const struct dg_err *err)
     return 1;
 }
 
+/* check_failed, then "not found" unless the reply lists exactly one item
+ * (n: its count, read only on success); returns 1 when c is finished. */
+static int
+check_not_single(struct check *c, dg_rc rc, const struct dg_err *err, size_t n)
+{
+    if (check_failed(c, rc, err))
+        return 1;
+    if (n == 1)
+        return 0;
+    check_finish(c, CHECK_FAIL, "not found");
+    return 1;
+}
+
 static struct check *
 check_new(struct live *lv, const char *kind, const char *resource,
           const char *region, const char *want)
@@ -248,12 +261,8 @@ on_member_cluster(const void *result, dg_rc rc, const struct dg_err *err,
     const struct rds_clusters *l = result;
     const struct rds_cluster *cl;
     const char *gid = var(c->lv, "global_cluster_id");
-    if (check_failed(c, rc, err))
+    if (check_not_single(c, rc, err, l ? l->n : 0))
         return;
-    if (l->n != 1) {
-        check_finish(c, CHECK_FAIL, "not found");
-        return;
-    }
     cl = &l->v[0];
     if (strcmp(cl->status, "available") != 0)
         check_finish(c, CHECK_FAIL, "status %s, expected available",
@@ -285,12 +294,8 @@ on_global(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
     const char *sec = lv->cfg->topology.secondary_region;
     const struct rds_gc_member *writer = NULL, *secondary = NULL;
     char r[64];
-    if (check_failed(c, rc, err))
+    if (check_not_single(c, rc, err, l ? l->n : 0))
         return;
-    if (l->n != 1) {
-        check_finish(c, CHECK_FAIL, "not found");
-        return;
-    }
     g = &l->v[0];
     for (size_t i = 0; i < g->nmembers; i++) {
         const struct rds_gc_member *m = &g->members[i];
@@ -356,12 +361,8 @@ on_datastore(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
     const char *sec = c->lv->cfg->topology.secondary_region;
     const char *want_sec = var(c->lv, "secondary_replication_group_id");
     const struct elasticache_grg_member *p = NULL, *s = NULL;
-    if (check_failed(c, rc, err))
+    if (check_not_single(c, rc, err, l ? l->n : 0))
         return;
-    if (l->n != 1) {
-        check_finish(c, CHECK_FAIL, "not found");
-        return;
-    }
     g = &l->v[0];
     for (size_t i = 0; i < g->nmembers; i++) {
         const struct elasticache_grg_member *m = &g->members[i];

@@ -368,9 +368,10 @@ rds_arn_region(const char *arn, char *out, size_t outlen)
 /* --- parsers --- */
 
 static dg_rc
-parse_gc_member(const char *op, const struct awsxml_node *m,
-                struct rds_gc_member *out, struct dg_err *err)
+parse_gc_member(const char *op, const struct awsxml_node *m, void *item,
+                struct dg_err *err)
 {
+    struct rds_gc_member *out = item;
     dg_rc rc = svc_xml_str(op, m, "DBClusterArn", SVC_MAX_ID, 1,
                            &out->cluster_arn, err);
     if (!rc)
@@ -388,11 +389,12 @@ parse_gc_member(const char *op, const struct awsxml_node *m,
 }
 
 static dg_rc
-parse_global_cluster(const char *op, const struct awsxml_node *n,
-                     struct rds_global_cluster *g, struct dg_err *err)
+parse_global_cluster(const char *op, const struct awsxml_node *n, void *item,
+                     struct dg_err *err)
 {
-    const struct awsxml_node *members, *m, *fs;
-    size_t count;
+    struct rds_global_cluster *g = item;
+    const struct awsxml_node *fs;
+    void *members = NULL;
     dg_rc rc = svc_xml_str(op, n, "GlobalClusterIdentifier", SVC_MAX_ID, 1,
                            &g->id, err);
     if (!rc)
@@ -405,18 +407,14 @@ parse_global_cluster(const char *op, const struct awsxml_node *n,
     if (!rc)
         rc = svc_xml_str(op, n, "EngineVersion", SVC_MAX_ID, 0,
                          &g->engine_version, err);
-    members = awsxml_child(n, "GlobalClusterMembers");
     if (!rc)
-        rc = svc_xml_count(op, members, "GlobalClusterMember", RDS_MAX_MEMBERS,
-                           &count, err);
+        rc = svc_xml_items(op, awsxml_child(n, "GlobalClusterMembers"),
+                           "GlobalClusterMember", RDS_MAX_MEMBERS,
+                           sizeof(*g->members), parse_gc_member, &members,
+                           &g->nmembers, err);
+    g->members = members;
     if (rc)
         return rc;
-    if (count)
-        g->members = dg_calloc(count, sizeof(*g->members));
-    for (m = count ? awsxml_first(members, "GlobalClusterMember") : NULL; m;
-         m = awsxml_next(m))
-        if ((rc = parse_gc_member(op, m, &g->members[g->nmembers++], err)))
-            return rc;
     fs = awsxml_child(n, "FailoverState");
     if (fs) {
         g->failover.present = 1;
@@ -436,11 +434,23 @@ parse_global_cluster(const char *op, const struct awsxml_node *n,
 }
 
 static dg_rc
-parse_cluster(const char *op, const struct awsxml_node *n,
-              struct rds_cluster *c, struct dg_err *err)
+parse_cluster_member(const char *op, const struct awsxml_node *m, void *item,
+                     struct dg_err *err)
 {
-    const struct awsxml_node *members, *m;
-    size_t count;
+    struct rds_cluster_member *cm = item;
+    dg_rc rc = svc_xml_str(op, m, "DBInstanceIdentifier", SVC_MAX_ID, 1,
+                           &cm->instance_id, err);
+    if (!rc)
+        rc = svc_xml_bool(op, m, "IsClusterWriter", 0, 0, &cm->is_writer, err);
+    return rc;
+}
+
+static dg_rc
+parse_cluster(const char *op, const struct awsxml_node *n, void *item,
+              struct dg_err *err)
+{
+    struct rds_cluster *c = item;
+    void *members = NULL;
     dg_rc rc =
         svc_xml_str(op, n, "DBClusterIdentifier", SVC_MAX_ID, 1, &c->id, err);
     if (!rc)
@@ -467,30 +477,20 @@ parse_cluster(const char *op, const struct awsxml_node *n,
         rc = svc_xml_strv(op, awsxml_child(n, "ReadReplicaIdentifiers"),
                           "ReadReplicaIdentifier", RDS_MAX_MEMBERS, SVC_MAX_ID,
                           &c->read_replicas, err);
-    members = awsxml_child(n, "DBClusterMembers");
     if (!rc)
-        rc = svc_xml_count(op, members, "DBClusterMember", RDS_MAX_MEMBERS,
-                           &count, err);
-    if (rc)
-        return rc;
-    if (count)
-        c->members = dg_calloc(count, sizeof(*c->members));
-    for (m = count ? awsxml_first(members, "DBClusterMember") : NULL; m;
-         m = awsxml_next(m)) {
-        struct rds_cluster_member *cm = &c->members[c->nmembers++];
-        if ((rc = svc_xml_str(op, m, "DBInstanceIdentifier", SVC_MAX_ID, 1,
-                              &cm->instance_id, err)) ||
-            (rc = svc_xml_bool(op, m, "IsClusterWriter", 0, 0, &cm->is_writer,
-                               err)))
-            return rc;
-    }
-    return DG_OK;
+        rc = svc_xml_items(op, awsxml_child(n, "DBClusterMembers"),
+                           "DBClusterMember", RDS_MAX_MEMBERS,
+                           sizeof(*c->members), parse_cluster_member, &members,
+                           &c->nmembers, err);
+    c->members = members;
+    return rc;
 }
 
 static dg_rc
-parse_instance(const char *op, const struct awsxml_node *n,
-               struct rds_instance *i, struct dg_err *err)
+parse_instance(const char *op, const struct awsxml_node *n, void *item,
+               struct dg_err *err)
 {
+    struct rds_instance *i = item;
     dg_rc rc =
         svc_xml_str(op, n, "DBInstanceIdentifier", SVC_MAX_ID, 1, &i->id, err);
     if (!rc)
@@ -512,68 +512,16 @@ parse_instance(const char *op, const struct awsxml_node *n,
     return rc;
 }
 
-/* One Describe* list: res/<list>/<item>..., plus Marker. */
-typedef dg_rc (*item_fn)(const char *op, const struct awsxml_node *n,
-                         void *item, struct dg_err *err);
-
-static dg_rc
-parse_list(const char *op, const char *body, size_t len, const char *list,
-           const char *item, size_t item_size, item_fn fn, void **v, size_t *n,
-           char **marker, struct dg_err *err)
-{
-    struct awsxml_node *root;
-    const struct awsxml_node *res, *l, *c;
-    size_t count;
-    dg_rc rc;
-    *v = NULL;
-    *n = 0;
-    *marker = NULL;
-    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
-        return rc;
-    l = awsxml_child(res, list);
-    if ((rc = svc_xml_count(op, l, item, SVC_MAX_ITEMS, &count, err)) ||
-        (rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, marker, err)))
-        goto out;
-    if (count)
-        *v = dg_calloc(count, item_size);
-    for (c = count ? awsxml_first(l, item) : NULL; c; c = awsxml_next(c)) {
-        rc = fn(op, c, (char *)*v + item_size * (*n)++, err);
-        if (rc)
-            break;
-    }
-out:
-    awsxml_free(root);
-    return rc;
-}
-
-static dg_rc
-gc_item(const char *op, const struct awsxml_node *n, void *item,
-        struct dg_err *err)
-{
-    return parse_global_cluster(op, n, item, err);
-}
-static dg_rc
-cluster_item(const char *op, const struct awsxml_node *n, void *item,
-             struct dg_err *err)
-{
-    return parse_cluster(op, n, item, err);
-}
-static dg_rc
-instance_item(const char *op, const struct awsxml_node *n, void *item,
-              struct dg_err *err)
-{
-    return parse_instance(op, n, item, err);
-}
-
 dg_rc
 rds_parse_describe_global_clusters(const char *body, size_t len,
                                    struct rds_global_clusters *out,
                                    struct dg_err *err)
 {
     void *v;
-    dg_rc rc = parse_list("DescribeGlobalClusters", body, len, "GlobalClusters",
-                          "GlobalClusterMember", sizeof(*out->v), gc_item, &v,
-                          &out->n, &out->marker, err);
+    dg_rc rc =
+        svc_xml_list("DescribeGlobalClusters", body, len, "GlobalClusters",
+                     "GlobalClusterMember", sizeof(*out->v),
+                     parse_global_cluster, &v, &out->n, &out->marker, err);
     out->v = v;
     if (rc)
         rds_global_clusters_cleanup(out);
@@ -585,9 +533,9 @@ rds_parse_describe_db_clusters(const char *body, size_t len,
                                struct rds_clusters *out, struct dg_err *err)
 {
     void *v;
-    dg_rc rc = parse_list("DescribeDBClusters", body, len, "DBClusters",
-                          "DBCluster", sizeof(*out->v), cluster_item, &v,
-                          &out->n, &out->marker, err);
+    dg_rc rc = svc_xml_list("DescribeDBClusters", body, len, "DBClusters",
+                            "DBCluster", sizeof(*out->v), parse_cluster, &v,
+                            &out->n, &out->marker, err);
     out->v = v;
     if (rc)
         rds_clusters_cleanup(out);
@@ -599,28 +547,12 @@ rds_parse_describe_db_instances(const char *body, size_t len,
                                 struct rds_instances *out, struct dg_err *err)
 {
     void *v;
-    dg_rc rc = parse_list("DescribeDBInstances", body, len, "DBInstances",
-                          "DBInstance", sizeof(*out->v), instance_item, &v,
-                          &out->n, &out->marker, err);
+    dg_rc rc = svc_xml_list("DescribeDBInstances", body, len, "DBInstances",
+                            "DBInstance", sizeof(*out->v), parse_instance, &v,
+                            &out->n, &out->marker, err);
     out->v = v;
     if (rc)
         rds_instances_cleanup(out);
-    return rc;
-}
-
-/* A reply holding one <elem> under <op>Result. */
-static dg_rc
-parse_single(const char *op, const char *body, size_t len, const char *elem,
-             item_fn fn, void *out, struct dg_err *err)
-{
-    struct awsxml_node *root;
-    const struct awsxml_node *res, *n;
-    dg_rc rc;
-    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
-        return rc;
-    n = awsxml_child(res, elem);
-    rc = n ? fn(op, n, out, err) : svc_bad(err, op, "no <%s>", elem);
-    awsxml_free(root);
     return rc;
 }
 
@@ -631,7 +563,8 @@ rds_parse_global_cluster_reply(const char *op, const char *body, size_t len,
 {
     dg_rc rc;
     memset(out, 0, sizeof(*out));
-    rc = parse_single(op, body, len, "GlobalCluster", gc_item, out, err);
+    rc = svc_xml_single(op, body, len, "GlobalCluster", parse_global_cluster,
+                        out, err);
     if (rc)
         rds_global_cluster_cleanup(out);
     return rc;
@@ -643,7 +576,7 @@ rds_parse_cluster_reply(const char *op, const char *body, size_t len,
 {
     dg_rc rc;
     memset(out, 0, sizeof(*out));
-    rc = parse_single(op, body, len, "DBCluster", cluster_item, out, err);
+    rc = svc_xml_single(op, body, len, "DBCluster", parse_cluster, out, err);
     if (rc)
         rds_cluster_cleanup(out);
     return rc;
@@ -655,7 +588,7 @@ rds_parse_instance_reply(const char *op, const char *body, size_t len,
 {
     dg_rc rc;
     memset(out, 0, sizeof(*out));
-    rc = parse_single(op, body, len, "DBInstance", instance_item, out, err);
+    rc = svc_xml_single(op, body, len, "DBInstance", parse_instance, out, err);
     if (rc)
         rds_instance_cleanup(out);
     return rc;
@@ -663,83 +596,19 @@ rds_parse_instance_reply(const char *op, const char *body, size_t len,
 
 /* --- asynchronous wrappers --- */
 
-static dg_rc
-p_gcs(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return rds_parse_describe_global_clusters(b, n, o, e);
-}
-static void
-c_gcs(void *r)
-{
-    rds_global_clusters_cleanup(r);
-}
-static dg_rc
-p_clusters(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return rds_parse_describe_db_clusters(b, n, o, e);
-}
-static void
-c_clusters(void *r)
-{
-    rds_clusters_cleanup(r);
-}
-static dg_rc
-p_instances(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return rds_parse_describe_db_instances(b, n, o, e);
-}
-static void
-c_instances(void *r)
-{
-    rds_instances_cleanup(r);
-}
-/* The single-object replies: arg is the operation name. */
-static dg_rc
-p_gc(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    return rds_parse_global_cluster_reply(arg, b, n, o, e);
-}
-static void
-c_gc(void *r)
-{
-    rds_global_cluster_cleanup(r);
-}
-static dg_rc
-p_cluster(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    return rds_parse_cluster_reply(arg, b, n, o, e);
-}
-static void
-c_cluster(void *r)
-{
-    rds_cluster_cleanup(r);
-}
-static dg_rc
-p_instance(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    return rds_parse_instance_reply(arg, b, n, o, e);
-}
-static void
-c_instance(void *r)
-{
-    rds_instance_cleanup(r);
-}
-
-static const struct svc_op op_gcs = {p_gcs, c_gcs,
-                                     sizeof(struct rds_global_clusters)};
-static const struct svc_op op_clusters = {p_clusters, c_clusters,
-                                          sizeof(struct rds_clusters)};
-static const struct svc_op op_instances = {p_instances, c_instances,
-                                           sizeof(struct rds_instances)};
-static const struct svc_op op_gc = {p_gc, c_gc,
-                                    sizeof(struct rds_global_cluster)};
-static const struct svc_op op_cluster = {p_cluster, c_cluster,
-                                         sizeof(struct rds_cluster)};
-static const struct svc_op op_instance = {p_instance, c_instance,
-                                          sizeof(struct rds_instance)};
+SVC_OP(op_gcs, struct rds_global_clusters, rds_parse_describe_global_clusters,
+       rds_global_clusters_cleanup);
+SVC_OP(op_clusters, struct rds_clusters, rds_parse_describe_db_clusters,
+       rds_clusters_cleanup);
+SVC_OP(op_instances, struct rds_instances, rds_parse_describe_db_instances,
+       rds_instances_cleanup);
+/* The single-object replies: the svc_call arg is the operation name. */
+SVC_OP_NAMED(op_gc, struct rds_global_cluster, rds_parse_global_cluster_reply,
+             rds_global_cluster_cleanup);
+SVC_OP_NAMED(op_cluster, struct rds_cluster, rds_parse_cluster_reply,
+             rds_cluster_cleanup);
+SVC_OP_NAMED(op_instance, struct rds_instance, rds_parse_instance_reply,
+             rds_instance_cleanup);
 
 static void
 start(const struct svc_client *c, const char *region, const char *op,

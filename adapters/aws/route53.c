@@ -276,23 +276,34 @@ out:
     return rc;
 }
 
-/* <ResourceRecords><ResourceRecord><Value>x</Value>... */
+/* <ResourceRecord><Value>x</Value></ResourceRecord> */
 static dg_rc
-parse_values(const char *op, const struct awsxml_node *l, struct svc_strv *out,
-             struct dg_err *err)
+parse_value(const char *op, const struct awsxml_node *r, void *item,
+            struct dg_err *err)
 {
-    size_t count;
-    dg_rc rc =
-        svc_xml_count(op, l, "ResourceRecord", R53_MAX_VALUES, &count, err);
-    if (rc || count == 0)
+    return svc_xml_str(op, r, "Value", SVC_MAX_ID, 1, item, err);
+}
+
+static dg_rc
+parse_rrset(const char *op, const struct awsxml_node *c, void *item,
+            struct dg_err *err)
+{
+    struct route53_rrset *s = item;
+    void *values = NULL;
+    dg_rc rc;
+    if ((rc = svc_xml_str(op, c, "Name", SVC_MAX_ID, 1, &s->name, err)) ||
+        (rc = svc_xml_str(op, c, "Type", 64, 1, &s->type, err)) ||
+        (rc = svc_xml_int(op, c, "TTL", 0, -1, &s->ttl, err)) ||
+        (rc = svc_xml_str(op, c, "AliasTarget/DNSName", SVC_MAX_ID, 0,
+                          &s->alias_dns_name, err)) ||
+        (rc = svc_xml_str(op, c, "SetIdentifier", SVC_MAX_ID, 0,
+                          &s->set_identifier, err)))
         return rc;
-    out->v = dg_calloc(count, sizeof(*out->v));
-    for (const struct awsxml_node *r = awsxml_first(l, "ResourceRecord"); r;
-         r = awsxml_next(r))
-        if ((rc = svc_xml_str(op, r, "Value", SVC_MAX_ID, 1, &out->v[out->n++],
-                              err)))
-            return rc;
-    return DG_OK;
+    rc = svc_xml_items(op, awsxml_child(c, "ResourceRecords"), "ResourceRecord",
+                       R53_MAX_VALUES, sizeof(*s->values.v), parse_value,
+                       &values, &s->values.n, err);
+    s->values.v = values;
+    return rc;
 }
 
 dg_rc
@@ -301,13 +312,15 @@ route53_parse_list_rrsets(const char *body, size_t len,
 {
     static const char op[] = "ListResourceRecordSets";
     struct awsxml_node *root;
-    const struct awsxml_node *l, *c;
+    const struct awsxml_node *l;
+    void *v = NULL;
     size_t count;
     dg_rc rc;
     memset(out, 0, sizeof(*out));
     if ((rc = svc_xml_open(op, body, len, &root, NULL, err)))
         return rc;
     l = awsxml_child(root, "ResourceRecordSets");
+    /* The count first: a reply too long is refused before anything else. */
     if ((rc = svc_xml_count(op, l, "ResourceRecordSet", SVC_MAX_ITEMS, &count,
                             err)) ||
         (rc = svc_xml_bool(op, root, "IsTruncated", 1, 0, &out->truncated,
@@ -317,23 +330,9 @@ route53_parse_list_rrsets(const char *body, size_t len,
         (rc = svc_xml_str(op, root, "NextRecordType", 64, 0, &out->next_type,
                           err)))
         goto out;
-    if (count)
-        out->v = dg_calloc(count, sizeof(*out->v));
-    for (c = count ? awsxml_first(l, "ResourceRecordSet") : NULL; c;
-         c = awsxml_next(c)) {
-        struct route53_rrset *s = &out->v[out->n++];
-        if ((rc = svc_xml_str(op, c, "Name", SVC_MAX_ID, 1, &s->name, err)) ||
-            (rc = svc_xml_str(op, c, "Type", 64, 1, &s->type, err)) ||
-            (rc = svc_xml_int(op, c, "TTL", 0, -1, &s->ttl, err)) ||
-            (rc = svc_xml_str(op, c, "AliasTarget/DNSName", SVC_MAX_ID, 0,
-                              &s->alias_dns_name, err)) ||
-            (rc = svc_xml_str(op, c, "SetIdentifier", SVC_MAX_ID, 0,
-                              &s->set_identifier, err)))
-            goto out;
-        if ((rc = parse_values(op, awsxml_child(c, "ResourceRecords"),
-                               &s->values, err)))
-            goto out;
-    }
+    rc = svc_xml_items(op, l, "ResourceRecordSet", SVC_MAX_ITEMS,
+                       sizeof(*out->v), parse_rrset, &v, &out->n, err);
+    out->v = v;
 out:
     awsxml_free(root);
     if (rc)
@@ -392,50 +391,17 @@ route53_rrsets_find(const struct route53_rrsets *l, const char *name,
 
 /* --- asynchronous wrappers --- */
 
-static dg_rc
-p_change(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    return route53_parse_change(arg, b, n, o, e);
-}
-static void
-c_change(void *r)
-{
-    route53_change_cleanup(r);
-}
-static dg_rc
-p_list(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return route53_parse_list_rrsets(b, n, o, e);
-}
-static void
-c_list(void *r)
-{
-    route53_rrsets_cleanup(r);
-}
-static dg_rc
-p_zone(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return route53_parse_get_hosted_zone(b, n, o, e);
-}
-static void
-c_zone(void *r)
-{
-    route53_zone_cleanup(r);
-}
-static const struct svc_op op_change = {p_change, c_change,
-                                        sizeof(struct route53_change)};
-static const struct svc_op op_list = {p_list, c_list,
-                                      sizeof(struct route53_rrsets)};
-static const struct svc_op op_zone = {p_zone, c_zone,
-                                      sizeof(struct route53_zone)};
+SVC_OP_NAMED(op_change, struct route53_change, route53_parse_change,
+             route53_change_cleanup);
+SVC_OP(op_list, struct route53_rrsets, route53_parse_list_rrsets,
+       route53_rrsets_cleanup);
+SVC_OP(op_zone, struct route53_zone, route53_parse_get_hosted_zone,
+       route53_zone_cleanup);
 
 static void
 start(const struct svc_client *c, const char *op, int idempotent,
-      const struct route53_http *http, struct dg_buf *body, dg_rc rc,
-      const struct dg_err *err, const struct svc_op *sop, svc_done_fn done,
-      void *ctx)
+      const struct route53_http *http, struct svc_build *b, dg_rc rc,
+      const struct svc_op *sop, svc_done_fn done, void *ctx)
 {
     struct aws_request req = {.svc = &aws_svc_route53,
                               .operation = op,
@@ -443,7 +409,7 @@ start(const struct svc_client *c, const char *op, int idempotent,
                               .path = http->path,
                               .query = http->query[0] ? http->query : NULL,
                               .idempotent = idempotent};
-    svc_call(c, &req, body, rc, err, sop, dg_strdup(op), done, ctx);
+    svc_call(c, &req, &b->body, rc, &b->err, sop, dg_strdup(op), done, ctx);
 }
 
 void
@@ -452,15 +418,13 @@ route53_upsert(const struct svc_client *c, const char *zone_id,
                svc_done_fn done, void *ctx)
 {
     struct route53_http http = {0};
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = route53_build_upsert(zone_id, r, comment, &http, &b, &err);
+    svc_build_init(&b);
+    rc = route53_build_upsert(zone_id, r, comment, &http, &b.body, &b.err);
     /* An UPSERT of the same record set is idempotent. */
-    start(c, "ChangeResourceRecordSets", 1, &http, &b, rc, &err, &op_change,
-          done, ctx);
+    start(c, "ChangeResourceRecordSets", 1, &http, &b, rc, &op_change, done,
+          ctx);
 }
 
 void
@@ -468,13 +432,11 @@ route53_get_change(const struct svc_client *c, const char *change_id,
                    svc_done_fn done, void *ctx)
 {
     struct route53_http http = {0};
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = route53_build_get_change(change_id, &http, &err);
-    start(c, "GetChange", 1, &http, &b, rc, &err, &op_change, done, ctx);
+    svc_build_init(&b);
+    rc = route53_build_get_change(change_id, &http, &b.err);
+    start(c, "GetChange", 1, &http, &b, rc, &op_change, done, ctx);
 }
 
 void
@@ -483,15 +445,12 @@ route53_list_rrsets(const struct svc_client *c, const char *zone_id,
                     int max_items, svc_done_fn done, void *ctx)
 {
     struct route53_http http = {0};
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
+    svc_build_init(&b);
     rc = route53_build_list_rrsets(zone_id, start_name, start_type, max_items,
-                                   &http, &err);
-    start(c, "ListResourceRecordSets", 1, &http, &b, rc, &err, &op_list, done,
-          ctx);
+                                   &http, &b.err);
+    start(c, "ListResourceRecordSets", 1, &http, &b, rc, &op_list, done, ctx);
 }
 
 void
@@ -499,11 +458,9 @@ route53_get_hosted_zone(const struct svc_client *c, const char *zone_id,
                         svc_done_fn done, void *ctx)
 {
     struct route53_http http = {0};
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = route53_build_get_hosted_zone(zone_id, &http, &err);
-    start(c, "GetHostedZone", 1, &http, &b, rc, &err, &op_zone, done, ctx);
+    svc_build_init(&b);
+    rc = route53_build_get_hosted_zone(zone_id, &http, &b.err);
+    start(c, "GetHostedZone", 1, &http, &b, rc, &op_zone, done, ctx);
 }

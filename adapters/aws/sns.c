@@ -150,23 +150,13 @@ c_publish(void *r)
 {
     dg_free(((struct sns_id *)r)->message_id);
 }
-static dg_rc
-p_attrs(const char *b, size_t n, const char *arg, void *out, struct dg_err *e)
-{
-    (void)arg;
-    return sns_parse_get_topic_attributes(b, n, out, e);
-}
-static void
-c_map(void *r)
-{
-    svc_map_cleanup(r);
-}
 
 /* The result of Publish is the MessageId string itself: the struct's
  * first and only member. */
 static const struct svc_op op_publish = {p_publish, c_publish,
                                          sizeof(struct sns_id)};
-static const struct svc_op op_attrs = {p_attrs, c_map, sizeof(struct svc_map)};
+SVC_OP(op_attrs, struct svc_map, sns_parse_get_topic_attributes,
+       svc_map_cleanup);
 
 struct publish_ctx {
     svc_done_fn done;
@@ -186,29 +176,25 @@ void
 sns_publish(const struct svc_client *c, const char *region,
             const struct sns_publish_params *p, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     struct publish_ctx *pc = dg_malloc(sizeof(*pc));
     dg_rc rc;
     pc->done = done;
     pc->ctx = ctx;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sns_build_publish(p, &b, &err);
-    svc_start(c, &aws_svc_sns, region, "Publish", 0, &b, rc, &err, &op_publish,
-              on_publish, pc);
+    svc_build_init(&b);
+    rc = sns_build_publish(p, &b.body, &b.err);
+    svc_send(c, &aws_svc_sns, region, "Publish", 0, &b, rc, &op_publish,
+             on_publish, pc);
 }
 
 void
 sns_get_topic_attributes(const struct svc_client *c, const char *region,
                          const char *topic_arn, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sns_build_get_topic_attributes(topic_arn, &b, &err);
-    svc_start(c, &aws_svc_sns, region, "GetTopicAttributes", 1, &b, rc, &err,
-              &op_attrs, done, ctx);
+    svc_build_init(&b);
+    rc = sns_build_get_topic_attributes(topic_arn, &b.body, &b.err);
+    svc_send(c, &aws_svc_sns, region, "GetTopicAttributes", 1, &b, rc,
+             &op_attrs, done, ctx);
 }

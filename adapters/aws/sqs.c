@@ -227,10 +227,10 @@ attr_number(const char *op, const struct svc_map *attrs, const char *name,
 }
 
 static dg_rc
-parse_message(const cJSON *j, struct sqs_message *m, struct dg_err *err)
+parse_message(const char *op, const cJSON *j, void *item, struct dg_err *err)
 {
-    static const char op[] = "ReceiveMessage";
-    const cJSON *attrs, *a;
+    struct sqs_message *m = item;
+    const cJSON *attrs;
     long long ts;
     char md5[33];
     if (!cJSON_IsObject(j))
@@ -243,16 +243,9 @@ parse_message(const cJSON *j, struct sqs_message *m, struct dg_err *err)
         svc_json_object(op, j, "Attributes", &attrs, err))
         return DG_EINVALID;
     m->body_len = strlen(m->body);
-    cJSON_ArrayForEach(a, attrs)
-    {
-        if (!cJSON_IsString(a) || strlen(a->valuestring) > SVC_MAX_ID)
-            return svc_bad(err, op, "attribute %.64s is not a short string",
-                           a->string);
-        if (m->attributes.n >= 64)
-            return svc_bad(err, op, "too many attributes");
-        svc_map_add(&m->attributes, a->string, a->valuestring);
-    }
-    if (attr_number(op, &m->attributes, "ApproximateReceiveCount",
+    if (svc_json_strmap(op, attrs, SVC_MAX_ID, "a short string", &m->attributes,
+                        err) ||
+        attr_number(op, &m->attributes, "ApproximateReceiveCount",
                     &m->receive_count, err) ||
         attr_number(op, &m->attributes, "SentTimestamp", &ts, err))
         return DG_EINVALID;
@@ -272,22 +265,17 @@ sqs_parse_receive(const char *body, size_t len, struct sqs_receive_result *out,
 {
     static const char op[] = "ReceiveMessage";
     cJSON *root;
-    const cJSON *arr, *j;
+    const cJSON *arr;
+    void *v = NULL;
     dg_rc rc;
     memset(out, 0, sizeof(*out));
     if ((rc = svc_json_open(op, body, len, &root, err)) != DG_OK)
         return rc;
     rc = svc_json_array(op, root, "Messages", SQS_MAX_MESSAGES, &arr, err);
-    if (rc == DG_OK && arr && cJSON_GetArraySize(arr) > 0) {
-        out->messages =
-            dg_calloc((size_t)cJSON_GetArraySize(arr), sizeof(*out->messages));
-        cJSON_ArrayForEach(j, arr)
-        {
-            rc = parse_message(j, &out->messages[out->n++], err);
-            if (rc != DG_OK)
-                break;
-        }
-    }
+    if (rc == DG_OK)
+        rc = svc_json_items(op, arr, sizeof(*out->messages), parse_message, &v,
+                            &out->n, err);
+    out->messages = v;
     cJSON_Delete(root);
     if (rc != DG_OK)
         sqs_receive_result_cleanup(out);
@@ -372,24 +360,13 @@ sqs_parse_get_queue_attributes(const char *body, size_t len,
 {
     static const char op[] = "GetQueueAttributes";
     cJSON *root;
-    const cJSON *attrs, *a;
+    const cJSON *attrs;
     dg_rc rc;
     memset(out, 0, sizeof(*out));
     if ((rc = svc_json_open(op, body, len, &root, err)) != DG_OK)
         return rc;
-    rc = svc_json_object(op, root, "Attributes", &attrs, err);
-    cJSON_ArrayForEach(a, attrs)
-    {
-        if (!cJSON_IsString(a) || strlen(a->valuestring) > SVC_MAX_VALUE) {
-            rc = svc_bad(err, op, "attribute %.64s is not a string", a->string);
-            break;
-        }
-        if (out->n >= 64) {
-            rc = svc_bad(err, op, "too many attributes");
-            break;
-        }
-        svc_map_add(out, a->string, a->valuestring);
-    }
+    if ((rc = svc_json_object(op, root, "Attributes", &attrs, err)) == DG_OK)
+        rc = svc_json_strmap(op, attrs, SVC_MAX_VALUE, "a string", out, err);
     cJSON_Delete(root);
     if (rc != DG_OK)
         svc_map_cleanup(out);
@@ -446,39 +423,13 @@ sqs_parse_empty(const char *body, size_t len, struct dg_err *err)
 
 /* --- asynchronous wrappers --- */
 
-static dg_rc
-p_receive(const char *b, size_t n, const char *arg, void *out, struct dg_err *e)
-{
-    (void)arg;
-    return sqs_parse_receive(b, n, out, e);
-}
-static void
-c_receive(void *r)
-{
-    sqs_receive_result_cleanup(r);
-}
-static dg_rc
-p_batch(const char *b, size_t n, const char *arg, void *out, struct dg_err *e)
-{
-    (void)arg;
-    return sqs_parse_batch(b, n, out, e);
-}
-static void
-c_batch(void *r)
-{
-    sqs_batch_result_cleanup(r);
-}
-static dg_rc
-p_attrs(const char *b, size_t n, const char *arg, void *out, struct dg_err *e)
-{
-    (void)arg;
-    return sqs_parse_get_queue_attributes(b, n, out, e);
-}
-static void
-c_map(void *r)
-{
-    svc_map_cleanup(r);
-}
+SVC_OP(op_receive, struct sqs_receive_result, sqs_parse_receive,
+       sqs_receive_result_cleanup);
+SVC_OP(op_batch, struct sqs_batch_result, sqs_parse_batch,
+       sqs_batch_result_cleanup);
+SVC_OP(op_attrs, struct svc_map, sqs_parse_get_queue_attributes,
+       svc_map_cleanup);
+/* SendMessage: the svc_call arg is the body sent, to check its MD5. */
 static dg_rc
 p_send(const char *b, size_t n, const char *arg, void *out, struct dg_err *e)
 {
@@ -490,42 +441,34 @@ c_send(void *r)
     sqs_send_result_cleanup(r);
 }
 
-static const struct svc_op op_receive = {p_receive, c_receive,
-                                         sizeof(struct sqs_receive_result)};
-static const struct svc_op op_batch = {p_batch, c_batch,
-                                       sizeof(struct sqs_batch_result)};
-static const struct svc_op op_attrs = {p_attrs, c_map, sizeof(struct svc_map)};
 static const struct svc_op op_send = {p_send, c_send,
                                       sizeof(struct sqs_send_result)};
 static const struct svc_op op_none = {NULL, NULL, 0};
 
 static void
 start(const struct svc_client *c, const char *region, const char *op,
-      int idempotent, long timeout_ms, struct dg_buf *b, dg_rc rc,
-      const struct dg_err *err, const struct svc_op *sop, char *arg,
-      svc_done_fn done, void *ctx)
+      int idempotent, long timeout_ms, struct svc_build *b, dg_rc rc,
+      const struct svc_op *sop, char *arg, svc_done_fn done, void *ctx)
 {
     struct aws_request req = {.svc = &aws_svc_sqs,
                               .region = region,
                               .operation = op,
                               .idempotent = idempotent,
                               .timeout_ms = timeout_ms};
-    svc_call(c, &req, b, rc, err, sop, arg, done, ctx);
+    svc_call(c, &req, &b->body, rc, &b->err, sop, arg, done, ctx);
 }
 
 void
 sqs_receive(const struct svc_client *c, const char *region,
             const struct sqs_receive_params *p, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sqs_build_receive(p, &b, &err);
+    svc_build_init(&b);
+    rc = sqs_build_receive(p, &b.body, &b.err);
     /* A long poll must not hit the call timeout. */
     start(c, region, "ReceiveMessage", 1, (p->wait_seconds + 15) * 1000L, &b,
-          rc, &err, &op_receive, NULL, done, ctx);
+          rc, &op_receive, NULL, done, ctx);
 }
 
 void
@@ -533,14 +476,12 @@ sqs_delete_batch(const struct svc_client *c, const char *region,
                  const char *queue_url, const struct sqs_entry *entries,
                  size_t n, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sqs_build_delete_batch(queue_url, entries, n, &b, &err);
-    start(c, region, "DeleteMessageBatch", 1, 0, &b, rc, &err, &op_batch, NULL,
-          done, ctx);
+    svc_build_init(&b);
+    rc = sqs_build_delete_batch(queue_url, entries, n, &b.body, &b.err);
+    start(c, region, "DeleteMessageBatch", 1, 0, &b, rc, &op_batch, NULL, done,
+          ctx);
 }
 
 void
@@ -548,15 +489,13 @@ sqs_change_visibility(const struct svc_client *c, const char *region,
                       const char *queue_url, const char *receipt_handle,
                       int timeout, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sqs_build_change_visibility(queue_url, receipt_handle, timeout, &b,
-                                     &err);
-    start(c, region, "ChangeMessageVisibility", 1, 0, &b, rc, &err, &op_none,
-          NULL, done, ctx);
+    svc_build_init(&b);
+    rc = sqs_build_change_visibility(queue_url, receipt_handle, timeout,
+                                     &b.body, &b.err);
+    start(c, region, "ChangeMessageVisibility", 1, 0, &b, rc, &op_none, NULL,
+          done, ctx);
 }
 
 void
@@ -565,14 +504,13 @@ sqs_change_visibility_batch(const struct svc_client *c, const char *region,
                             const struct sqs_entry *entries, size_t n,
                             svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sqs_build_change_visibility_batch(queue_url, entries, n, &b, &err);
-    start(c, region, "ChangeMessageVisibilityBatch", 1, 0, &b, rc, &err,
-          &op_batch, NULL, done, ctx);
+    svc_build_init(&b);
+    rc = sqs_build_change_visibility_batch(queue_url, entries, n, &b.body,
+                                           &b.err);
+    start(c, region, "ChangeMessageVisibilityBatch", 1, 0, &b, rc, &op_batch,
+          NULL, done, ctx);
 }
 
 void
@@ -580,26 +518,22 @@ sqs_get_queue_attributes(const struct svc_client *c, const char *region,
                          const char *queue_url, const char *const *names,
                          size_t n, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sqs_build_get_queue_attributes(queue_url, names, n, &b, &err);
-    start(c, region, "GetQueueAttributes", 1, 0, &b, rc, &err, &op_attrs, NULL,
-          done, ctx);
+    svc_build_init(&b);
+    rc = sqs_build_get_queue_attributes(queue_url, names, n, &b.body, &b.err);
+    start(c, region, "GetQueueAttributes", 1, 0, &b, rc, &op_attrs, NULL, done,
+          ctx);
 }
 
 void
 sqs_send(const struct svc_client *c, const char *region, const char *queue_url,
          const char *body, svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = sqs_build_send(queue_url, body, &b, &err);
-    start(c, region, "SendMessage", 0, 0, &b, rc, &err, &op_send,
+    svc_build_init(&b);
+    rc = sqs_build_send(queue_url, body, &b.body, &b.err);
+    start(c, region, "SendMessage", 0, 0, &b, rc, &op_send,
           rc == DG_OK ? dg_strdup(body) : NULL, done, ctx);
 }

@@ -84,31 +84,18 @@ out:
     return rc;
 }
 
-static dg_rc
-p_get(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return ssm_parse_get_parameter(b, n, o, e);
-}
-static void
-c_get(void *r)
-{
-    ssm_parameter_cleanup(r);
-}
-static const struct svc_op op_get = {p_get, c_get,
-                                     sizeof(struct ssm_parameter)};
+SVC_OP(op_get, struct ssm_parameter, ssm_parse_get_parameter,
+       ssm_parameter_cleanup);
 
 void
 ssm_get_parameter(const struct svc_client *c, const char *region,
                   const char *name, int with_decryption, svc_done_fn done,
                   void *ctx)
 {
-    struct dg_buf b;
-    struct dg_err err;
+    struct svc_build b;
     dg_rc rc;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    dg_err_clear(&err);
-    rc = ssm_build_get_parameter(name, with_decryption, &b, &err);
-    svc_start(c, &aws_svc_ssm, region, "GetParameter", 1, &b, rc, &err, &op_get,
-              done, ctx);
+    svc_build_init(&b);
+    rc = ssm_build_get_parameter(name, with_decryption, &b.body, &b.err);
+    svc_send(c, &aws_svc_ssm, region, "GetParameter", 1, &b, rc, &op_get, done,
+             ctx);
 }

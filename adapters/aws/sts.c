@@ -41,25 +41,15 @@ sts_parse_get_caller_identity(const char *body, size_t len,
     return rc;
 }
 
-static dg_rc
-p_id(const char *b, size_t n, const char *arg, void *o, struct dg_err *e)
-{
-    (void)arg;
-    return sts_parse_get_caller_identity(b, n, o, e);
-}
-static void
-c_id(void *r)
-{
-    sts_identity_cleanup(r);
-}
-static const struct svc_op op_id = {p_id, c_id, sizeof(struct sts_identity)};
+SVC_OP(op_id, struct sts_identity, sts_parse_get_caller_identity,
+       sts_identity_cleanup);
 
 void
 sts_get_caller_identity(const struct svc_client *c, const char *region,
                         svc_done_fn done, void *ctx)
 {
-    struct dg_buf b;
-    dg_buf_init(&b, SVC_MAX_BODY);
-    svc_start(c, &aws_svc_sts, region, "GetCallerIdentity", 1, &b, DG_OK, NULL,
-              &op_id, done, ctx);
+    struct svc_build b;
+    svc_build_init(&b);
+    svc_send(c, &aws_svc_sts, region, "GetCallerIdentity", 1, &b, DG_OK, &op_id,
+             done, ctx);
 }

@@ -1,8 +1,10 @@
 /*
  * svc.c - helpers shared by the AWS service modules: bounded typed field
- * extraction from XML (awsxml) and JSON (cJSON) replies, request building
- * helpers, and svc_call, the one asynchronous path every service wrapper
- * takes (build, aws_call, parse, complete).
+ * extraction from XML (awsxml) and JSON (cJSON) replies, the list readers
+ * every Describe and List parser goes through (count, allocate, parse each
+ * item with the module's item function), request building helpers, and
+ * svc_call, the one asynchronous path every service wrapper takes (build,
+ * aws_call, parse, complete).
  *
  * Ownership: extracted strings are dg_malloc'ed copies owned by the
  * caller's result struct. svc_call owns the request body and the parsed
@@ -214,6 +216,62 @@ svc_xml_strv(const char *op, const struct awsxml_node *list, const char *item,
     return DG_OK;
 }
 
+dg_rc
+svc_xml_items(const char *op, const struct awsxml_node *list, const char *item,
+              size_t max, size_t item_size, svc_xml_item_fn fn, void **v,
+              size_t *n, struct dg_err *err)
+{
+    size_t count;
+    dg_rc rc = svc_xml_count(op, list, item, max, &count, err);
+    if (rc != DG_OK || count == 0)
+        return rc;
+    *v = dg_calloc(count, item_size);
+    for (const struct awsxml_node *c = awsxml_first(list, item); c;
+         c = awsxml_next(c))
+        if ((rc = fn(op, c, (char *)*v + item_size * (*n)++, err)))
+            return rc;
+    return DG_OK;
+}
+
+dg_rc
+svc_xml_list(const char *op, const char *body, size_t len, const char *list,
+             const char *item, size_t item_size, svc_xml_item_fn fn, void **v,
+             size_t *n, char **marker, struct dg_err *err)
+{
+    struct awsxml_node *root;
+    const struct awsxml_node *res, *l;
+    size_t count;
+    dg_rc rc;
+    *v = NULL;
+    *n = 0;
+    *marker = NULL;
+    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
+        return rc;
+    l = awsxml_child(res, list);
+    /* The count first: a reply too long is refused before anything else. */
+    if (!(rc = svc_xml_count(op, l, item, SVC_MAX_ITEMS, &count, err)) &&
+        !(rc = svc_xml_str(op, res, "Marker", SVC_MAX_ID, 0, marker, err)))
+        rc =
+            svc_xml_items(op, l, item, SVC_MAX_ITEMS, item_size, fn, v, n, err);
+    awsxml_free(root);
+    return rc;
+}
+
+dg_rc
+svc_xml_single(const char *op, const char *body, size_t len, const char *elem,
+               svc_xml_item_fn fn, void *out, struct dg_err *err)
+{
+    struct awsxml_node *root;
+    const struct awsxml_node *res, *n;
+    dg_rc rc;
+    if ((rc = svc_xml_open(op, body, len, &root, &res, err)))
+        return rc;
+    n = awsxml_child(res, elem);
+    rc = n ? fn(op, n, out, err) : svc_bad(err, op, "no <%s>", elem);
+    awsxml_free(root);
+    return rc;
+}
+
 /* --- JSON --- */
 
 dg_rc
@@ -327,6 +385,40 @@ svc_json_object(const char *op, const cJSON *obj, const char *key,
     return DG_OK;
 }
 
+dg_rc
+svc_json_items(const char *op, const cJSON *arr, size_t item_size,
+               svc_json_item_fn fn, void **v, size_t *n, struct dg_err *err)
+{
+    const cJSON *j;
+    dg_rc rc;
+    if (!arr || cJSON_GetArraySize(arr) <= 0)
+        return DG_OK;
+    *v = dg_calloc((size_t)cJSON_GetArraySize(arr), item_size);
+    cJSON_ArrayForEach(j, arr)
+    {
+        if ((rc = fn(op, j, (char *)*v + item_size * (*n)++, err)))
+            return rc;
+    }
+    return DG_OK;
+}
+
+dg_rc
+svc_json_strmap(const char *op, const cJSON *obj, size_t max_len,
+                const char *what, struct svc_map *out, struct dg_err *err)
+{
+    const cJSON *a;
+    cJSON_ArrayForEach(a, obj)
+    {
+        if (!cJSON_IsString(a) || strlen(a->valuestring) > max_len)
+            return svc_bad(err, op, "attribute %.64s is not %s", a->string,
+                           what);
+        if (out->n >= 64)
+            return svc_bad(err, op, "too many attributes");
+        svc_map_add(out, a->string, a->valuestring);
+    }
+    return DG_OK;
+}
+
 /* --- requests --- */
 
 dg_rc
@@ -379,6 +471,13 @@ svc_need(const char *op, const char *field, const char *value,
 }
 
 /* --- the asynchronous pipeline --- */
+
+void
+svc_build_init(struct svc_build *b)
+{
+    dg_buf_init(&b->body, SVC_MAX_BODY);
+    dg_err_clear(&b->err);
+}
 
 struct svc_pending {
     struct dg_buf body;
@@ -486,4 +585,14 @@ svc_start(const struct svc_client *c, const struct aws_service *svc,
                               .operation = operation,
                               .idempotent = idempotent};
     svc_call(c, &req, body, build_rc, build_err, op, NULL, done, ctx);
+}
+
+void
+svc_send(const struct svc_client *c, const struct aws_service *svc,
+         const char *region, const char *operation, int idempotent,
+         struct svc_build *b, dg_rc build_rc, const struct svc_op *op,
+         svc_done_fn done, void *ctx)
+{
+    svc_start(c, svc, region, operation, idempotent, &b->body, build_rc,
+              &b->err, op, done, ctx);
 }

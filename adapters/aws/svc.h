@@ -2,9 +2,10 @@
 #define DRGATE_SVC_H
 /*
  * Shared helpers of the AWS service modules (sqs.c, rds.c, ...): bounded
- * typed field extraction from AWS XML and JSON replies, query and JSON
- * request building, a small string map, and the generic asynchronous call
- * (build -> aws_call -> parse -> completion).
+ * typed field extraction from AWS XML and JSON replies, list readers
+ * driven by per-item parse functions, query and JSON request building, a
+ * small string map, and the generic asynchronous call (build -> aws_call ->
+ * parse -> completion) with SVC_OP to describe an operation's reply.
  *
  * Parsers are pure: they copy what they keep into plain C structs (every
  * string dg_malloc'ed, freed by the struct's _cleanup), check types and
@@ -80,6 +81,29 @@ dg_rc svc_xml_count(const char *op, const struct awsxml_node *list,
 dg_rc svc_xml_strv(const char *op, const struct awsxml_node *list,
                    const char *item, size_t max_items, size_t max_len,
                    struct svc_strv *out, struct dg_err *err);
+/* Parses one element n into the zeroed item (an element of an array of
+ * item_size bytes each). */
+typedef dg_rc (*svc_xml_item_fn)(const char *op, const struct awsxml_node *n,
+                                 void *item, struct dg_err *err);
+/* The children of list named item (at most max; list may be NULL) into a
+ * dg_calloc'ed array *v of item_size each, parsed by fn; *n counts the
+ * entries started, so on failure the caller's _cleanup frees them all.
+ * *v and *n must be zero on entry. */
+dg_rc svc_xml_items(const char *op, const struct awsxml_node *list,
+                    const char *item, size_t max, size_t item_size,
+                    svc_xml_item_fn fn, void **v, size_t *n,
+                    struct dg_err *err);
+/* A Describe* reply: <op>Result/<list>/<item>... (at most SVC_MAX_ITEMS)
+ * through svc_xml_items, and Marker into *marker. *v, *n, *marker are set
+ * (possibly partly) even on failure: the caller cleans up. */
+dg_rc svc_xml_list(const char *op, const char *body, size_t len,
+                   const char *list, const char *item, size_t item_size,
+                   svc_xml_item_fn fn, void **v, size_t *n, char **marker,
+                   struct dg_err *err);
+/* A reply holding one <elem> under <op>Result, parsed by fn into out. */
+dg_rc svc_xml_single(const char *op, const char *body, size_t len,
+                     const char *elem, svc_xml_item_fn fn, void *out,
+                     struct dg_err *err);
 
 /* --- JSON replies --- */
 
@@ -108,6 +132,23 @@ dg_rc svc_json_array(const char *op, const cJSON *obj, const char *key,
 /* Object member (NULL when missing). */
 dg_rc svc_json_object(const char *op, const cJSON *obj, const char *key,
                       const cJSON **out, struct dg_err *err);
+/* Parses one array element j into the zeroed item (an element of an array
+ * of item_size bytes each). */
+typedef dg_rc (*svc_json_item_fn)(const char *op, const cJSON *j, void *item,
+                                  struct dg_err *err);
+/* The elements of arr (from svc_json_array; may be NULL) into a
+ * dg_calloc'ed array *v of item_size each, parsed by fn; *n counts the
+ * entries started, so on failure the caller's _cleanup frees them all.
+ * *v and *n must be zero on entry. */
+dg_rc svc_json_items(const char *op, const cJSON *arr, size_t item_size,
+                     svc_json_item_fn fn, void **v, size_t *n,
+                     struct dg_err *err);
+/* Adds the members of obj (may be NULL), each a string of at most max_len
+ * bytes, to out; at most 64. what names the expected value in the error
+ * ("a string"). */
+dg_rc svc_json_strmap(const char *op, const cJSON *obj, size_t max_len,
+                      const char *what, struct svc_map *out,
+                      struct dg_err *err);
 
 /* The error every parser returns for a malformed reply. */
 dg_rc svc_bad(struct dg_err *err, const char *op, const char *fmt, ...)
@@ -151,6 +192,39 @@ struct svc_op {
     size_t result_size;
 };
 
+/* Defines `static const struct svc_op name` over a typed parser
+ * `dg_rc parse(const char *body, size_t len, T *out, struct dg_err *)` and
+ * `void cleanup(T *)` (the svc_call arg is not used). */
+#define SVC_OP(name, T, parse, cleanup)                                        \
+    SVC_OP_(name, T, cleanup, parse(b_, n_, (T *)o_, e_))
+/* The same for parsers that take the operation name (the svc_call arg)
+ * first: `parse(const char *op, const char *body, size_t len, T *out,
+ * struct dg_err *)`. */
+#define SVC_OP_NAMED(name, T, parse, cleanup)                                  \
+    SVC_OP_(name, T, cleanup, parse(arg_, b_, n_, (T *)o_, e_))
+/* Private to the two above: the parse shim returns call. */
+#define SVC_OP_(name, T, cleanup, call)                                        \
+    static dg_rc name##_parse(const char *b_, size_t n_, const char *arg_,     \
+                              void *o_, struct dg_err *e_)                     \
+    {                                                                          \
+        (void)arg_;                                                            \
+        return call;                                                           \
+    }                                                                          \
+    static void name##_cleanup(void *r_)                                       \
+    {                                                                          \
+        cleanup((T *)r_);                                                      \
+    }                                                                          \
+    static const struct svc_op name = {name##_parse, name##_cleanup, sizeof(T)}
+
+/* What an asynchronous wrapper builds its request into: the body and the
+ * builder's error, both handed to svc_send. */
+struct svc_build {
+    struct dg_buf body;
+    struct dg_err err;
+};
+/* An empty body bounded by SVC_MAX_BODY and a cleared error. */
+void svc_build_init(struct svc_build *b);
+
 /* Sends req (its body is taken from *body, which is consumed) and parses
  * the reply with op, passing it arg (consumed, dg_free'd; may be NULL).
  * When build failed (build_rc != DG_OK) the completion still runs later,
@@ -166,5 +240,12 @@ void svc_start(const struct svc_client *c, const struct aws_service *svc,
                struct dg_buf *body, dg_rc build_rc,
                const struct dg_err *build_err, const struct svc_op *op,
                svc_done_fn done, void *ctx);
+
+/* svc_start with b's body (consumed) and, when build_rc is not DG_OK,
+ * b's error. */
+void svc_send(const struct svc_client *c, const struct aws_service *svc,
+              const char *region, const char *operation, int idempotent,
+              struct svc_build *b, dg_rc build_rc, const struct svc_op *op,
+              svc_done_fn done, void *ctx);
 
 #endif
