@@ -1304,6 +1304,10 @@ config_parse_env(const char *text, size_t len, const char *path,
         check_approval(&c, in, eff);
     }
     int nerrors = c.nerrors;
+    const cJSON *in_aws = cJSON_GetObjectItemCaseSensitive(in, "aws");
+    int region_pinned =
+        cJSON_GetObjectItemCaseSensitive(in_aws, "region") != NULL ||
+        (env && config_region_valid(env->aws_region));
     cfg_ctx_cleanup(&c);
     cJSON_Delete(in);
     if (nerrors > 0) {
@@ -1315,6 +1319,7 @@ config_parse_env(const char *text, size_t len, const char *path,
     cfg->path = dg_strdup(file);
     cfg->dir = dg_strdup(dir);
     fill_model(cfg, eff);
+    cfg->aws.region_pinned = region_pinned;
     *out = cfg;
     return DG_OK;
 }

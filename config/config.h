@@ -30,6 +30,7 @@ struct cfg_service {
 
 struct cfg_aws {
     char *region;             /* default: $AWS_REGION, else "us-west-2" */
+    int region_pinned;        /* set in the file or by $AWS_REGION */
     struct cfg_kv *endpoints; /* service name -> base URL */
     size_t nendpoints;
     int max_attempts; /* 1..10, default 3 */

@@ -48,7 +48,7 @@ struct aws_service {
 extern const struct aws_service aws_svc_sqs, aws_svc_sns, aws_svc_rds,
     aws_svc_elasticache, aws_svc_route53, aws_svc_ecs, aws_svc_ssm,
     aws_svc_cloudformation, aws_svc_sts, aws_svc_events, aws_svc_dynamodb,
-    aws_svc_cloudwatch;
+    aws_svc_cloudwatch, aws_svc_sso;
 
 struct aws_request {
     const struct aws_service *svc;

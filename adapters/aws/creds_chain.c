@@ -1,8 +1,9 @@
 /*
  * creds_chain.c - the default AWS credentials chain as one provider:
  * source selection (pure), the fetchers (environment, static profile keys,
- * STS AssumeRole and AssumeRoleWithWebIdentity, ECS container endpoint,
- * EC2 IMDSv2), the cached snapshot and its refresh.
+ * STS AssumeRole and AssumeRoleWithWebIdentity, credential_process via
+ * credproc.c, IAM Identity Center via sso.c, ECS container endpoint, EC2
+ * IMDSv2), the cached snapshot and its refresh.
  *
  * Ownership: the chain owns its copy of the options, the selected plan
  * (secrets in it are cleansed on free), the cached snapshot and at most one
@@ -22,7 +23,28 @@
  * and kept; refreshes re-run the same plan (re-reading the web identity
  * token file). Fetches start from a zero-delay event, so no callback ever
  * runs inside aws_creds_get. A fetch whose chain is freed is orphaned: its
- * in-flight call is cancelled and it frees itself when that completes.
+ * in-flight call (HTTP, STS or the credential_process child) is cancelled
+ * and it frees itself when that completes.
+ *
+ * Precedence (botocore credentials.py, create_credential_resolver and
+ * ProfileProviderBuilder.providers): env, assume-role, then for the
+ * profile web identity, SSO, credentials-file keys, credential_process,
+ * config-file keys; then container, IMDS. So a profile's role_arn wins over
+ * its own credential_process (AssumeRoleProvider runs first), and
+ * credential_process wins over the config file's keys but not the
+ * credentials file's. A credential_process answer without Expiration never
+ * expires (botocore returns plain Credentials); with one, the refresh
+ * windows re-run the command. SSO re-reads the token cache at every
+ * refresh, so `aws sso login` is picked up without a restart; an expired
+ * token is refused before the portal is called (drgate never refreshes it
+ * through SSO-OIDC, unlike botocore's SSOTokenProvider).
+ *
+ * STS region: opts.region when drgate's config pins one; else
+ * AWS_REGION, AWS_DEFAULT_REGION, then the selected profile's `region`
+ * (botocore builds the STS client from the session region, which the
+ * profile's `region` sets, for every hop of the chain), then
+ * opts.default_region. The SSO portal is called in the profile's
+ * sso_region.
  */
 #include "creds_chain.h"
 
@@ -39,10 +61,13 @@
 #include "awsxml.h"
 #include "buf.h"
 #include "client.h"
+#include "credproc.h"
 #include "endpoint.h"
 #include "http.h"
 #include "json.h"
 #include "mem.h"
+#include "sigv4.h"
+#include "sso.h"
 #include "timefmt.h"
 
 #define TOKEN_FILE_MAX (64u * 1024) /* web identity / ECS auth token */
@@ -78,11 +103,10 @@ is_true(const char *v)
     return v && strcasecmp(v, "true") == 0;
 }
 
-dg_rc
-creds_chain_select(creds_env_fn env, void *env_ctx,
-                   const struct profile_file *config,
-                   const struct profile_file *creds, const char *profile,
-                   struct creds_chain_plan *plan, struct dg_err *err)
+static dg_rc
+select_inner(creds_env_fn env, void *env_ctx, const struct profile_file *config,
+             const struct profile_file *creds, const char *profile,
+             struct creds_chain_plan *plan, struct dg_err *err)
 {
     memset(plan, 0, sizeof(*plan));
     /* 1. environment (botocore EnvProvider) */
@@ -136,14 +160,14 @@ creds_chain_select(creds_env_fn env, void *env_ctx,
         plan->p.wi_session_name = sn && *sn ? dg_strdup(sn) : NULL;
         return DG_OK;
     }
-    /* 4. static keys: credentials file, then config file */
-    int r = profile_static_keys(creds, name, "credentials", &plan->p, err);
-    if (r == 0)
-        r = profile_static_keys(config, name, "config", &plan->p, err);
-    if (r < 0)
+    /* 4. SSO, static keys from the credentials file, credential_process,
+     * static keys from the config file */
+    if (profile_resolve_keys(config, creds, name, &plan->p, err) != DG_OK)
         return DG_EINVALID;
-    if (r > 0) {
-        plan->source = "profile";
+    if (plan->p.base != PROFILE_BASE_NONE) {
+        plan->source = plan->p.base == PROFILE_BASE_SSO       ? "sso"
+                       : plan->p.base == PROFILE_BASE_PROCESS ? "process"
+                                                              : "profile";
         return DG_OK;
     }
     /* 5. container credentials */
@@ -162,6 +186,26 @@ creds_chain_select(creds_env_fn env, void *env_ctx,
                            name);
     plan->source = "imds";
     plan->p.base = PROFILE_BASE_IMDS;
+    return DG_OK;
+}
+
+dg_rc
+creds_chain_select(creds_env_fn env, void *env_ctx,
+                   const struct profile_file *config,
+                   const struct profile_file *creds, const char *profile,
+                   struct creds_chain_plan *plan, struct dg_err *err)
+{
+    dg_rc rc = select_inner(env, env_ctx, config, creds, profile, plan, err);
+    if (rc != DG_OK || strcmp(plan->source, "env") == 0)
+        return rc;
+    /* botocore's session region: the profile's `region` (credentials
+     * file values override the config file's, as in full_config) */
+    const char *name = profile && *profile ? profile : "default";
+    const char *r = profile_file_get(creds, name, "region");
+    if (!r)
+        r = profile_file_get(config, name, "region");
+    if (r && *r)
+        plan->p.region = dg_strdup(r);
     return DG_OK;
 }
 
@@ -362,7 +406,7 @@ struct served {
     struct served *prev, *next;
 };
 
-enum fetch_op { OP_NONE, OP_EVENT, OP_HTTP, OP_STS };
+enum fetch_op { OP_NONE, OP_EVENT, OP_HTTP, OP_STS, OP_PROC };
 
 struct sts_slot {
     struct aws_client *client;
@@ -389,6 +433,8 @@ struct fetch {
     char *role_name;
     char *url;
     struct dg_buf wi_body; /* AssumeRoleWithWebIdentity form: secret */
+    struct credproc *proc; /* credential_process in flight */
+    char *sso_token;       /* the cached SSO access token: cleansed */
 };
 
 struct chain {
@@ -397,6 +443,7 @@ struct chain {
     struct http_engine *http;
     struct creds_chain_opts o;
     char *region, *ecs_base_url;
+    int region_pinned; /* opts.region or the environment named it */
     int selected;
     struct creds_chain_plan plan;
     struct aws_creds *cached;
@@ -478,6 +525,10 @@ fetch_destroy(struct fetch *f)
     if (f->imds_token) {
         OPENSSL_cleanse(f->imds_token, strlen(f->imds_token));
         dg_free(f->imds_token);
+    }
+    if (f->sso_token) {
+        OPENSSL_cleanse(f->sso_token, strlen(f->sso_token));
+        dg_free(f->sso_token);
     }
     dg_free(f->role_name);
     dg_free(f->url);
@@ -689,8 +740,14 @@ select_source(struct chain *ch, struct dg_err *err)
                                 ch_env(ch, "AWS_PROFILE"), &ch->plan, err);
     profile_file_free(config);
     profile_file_free(creds);
-    if (rc == DG_OK)
+    if (rc == DG_OK) {
         ch->selected = 1;
+        if (!ch->region_pinned && ch->plan.p.region) {
+            dg_free(ch->region);
+            ch->region = dg_strdup(ch->plan.p.region);
+            ch->o.region = ch->region;
+        }
+    }
     return rc;
 }
 
@@ -1179,6 +1236,193 @@ env_creds(struct fetch *f, struct dg_err *err)
     return DG_OK;
 }
 
+/* -- credential_process ---------------------------------------------------- */
+
+/* -- IAM Identity Center (SSO) ----------------------------------------------
+ */
+
+static void sso_send(struct fetch *f);
+
+/* What the operator should run to log in again. */
+static char *
+sso_login_hint(const struct profile_plan *p)
+{
+    if (p->sso_session)
+        return dg_sprintf("run aws sso login --sso-session %s", p->sso_session);
+    return dg_sprintf("run aws sso login --profile %s", p->base_profile);
+}
+
+static void
+sso_done(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
+         void *ctx)
+{
+    struct fetch *f = ctx;
+    static const char what[] = "SSO GetRoleCredentials";
+    f->hc = NULL;
+    if (!f->ch) {
+        fetch_finish(f, DG_ECANCELLED, err);
+        return;
+    }
+    int retry = rc == DG_ETRANSIENT ||
+                (rc == DG_OK && (resp->status >= 500 || resp->status == 429));
+    if (retry && ++f->attempt < 3) {
+        sso_send(f);
+        return;
+    }
+    if (rc != DG_OK) {
+        fetch_fail_err(f, rc, err, what);
+        return;
+    }
+    if (resp->status == 401 || resp->status == 403) {
+        char *hint = sso_login_hint(&f->ch->plan.p);
+        struct dg_err e;
+        dg_err_clear(&e);
+        e.http_status = resp->status;
+        dg_err_setc(&e, DG_EREMOTE, "sso_unauthorized",
+                    "the portal refused the cached SSO token (HTTP %ld): %s",
+                    resp->status, hint);
+        dg_free(hint);
+        fetch_fail_err(f, DG_EREMOTE, &e, what);
+        return;
+    }
+    if (resp->status < 200 || resp->status > 299) {
+        struct dg_err e;
+        dg_err_clear(&e);
+        aws_error_parse(AWS_JSON_1_1, 0, resp->status, resp->headers,
+                        resp->nheaders, resp->body, resp->body_len, &e);
+        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE, &e,
+                       what);
+        return;
+    }
+    struct aws_creds *c = NULL;
+    struct dg_err perr;
+    dg_err_clear(&perr);
+    if (sso_parse_role_credentials(resp->body, resp->body_len,
+                                   f->ch->plan.source, &c, &perr) != DG_OK) {
+        fetch_fail_err(f, DG_EREMOTE, &perr, what);
+        return;
+    }
+    set_cur(f, c);
+    fetch_next(f);
+}
+
+static void
+sso_send(struct fetch *f)
+{
+    struct chain *ch = f->ch;
+    const struct profile_plan *p = &ch->plan.p;
+    char base[512], signing_region[64];
+    struct dg_err e;
+    dg_err_clear(&e);
+    if (endpoint_resolve(&aws_svc_sso, p->sso_region, ch->o.endpoints,
+                         ch->o.nendpoints, tramp_env, ch, base, sizeof(base),
+                         signing_region, sizeof(signing_region), &e) != DG_OK) {
+        fetch_fail_err(f, DG_EINVALID, &e, "SSO portal endpoint");
+        return;
+    }
+    struct dg_buf q;
+    dg_buf_init(&q, 4096);
+    dg_rc rc = dg_buf_printf(&q, "%s/federation/credentials?account_id=", base);
+    if (rc == DG_OK)
+        rc = sigv4_uri_encode(p->sso_account_id, strlen(p->sso_account_id), 0,
+                              &q, &e);
+    if (rc == DG_OK)
+        rc = dg_buf_addstr(&q, "&role_name=");
+    if (rc == DG_OK)
+        rc = sigv4_uri_encode(p->sso_role_name, strlen(p->sso_role_name), 0, &q,
+                              &e);
+    if (rc != DG_OK) {
+        dg_buf_cleanup(&q);
+        fetch_fail(f, DG_EINVALID, "bad_request",
+                   "sso_account_id or sso_role_name too long");
+        return;
+    }
+    struct http_header h[] = {
+        {"x-amz-sso_bearer_token", f->sso_token},
+        {"Accept", "application/json"},
+    };
+    struct http_request req = {
+        .method = "GET",
+        .url = dg_buf_str(&q),
+        .headers = h,
+        .nheaders = 2,
+        .max_response = METADATA_BODY_MAX,
+    };
+    f->op = OP_HTTP;
+    f->hc = http_start(ch->http, &req, sso_done, f);
+    dg_buf_cleanup(&q);
+}
+
+static void
+start_sso(struct fetch *f)
+{
+    const struct chain *ch = f->ch;
+    const struct profile_plan *p = &ch->plan.p;
+    const char *keyed = p->sso_session ? p->sso_session : p->sso_start_url;
+    char key[41], rel[80];
+    sso_cache_key(keyed, key);
+    snprintf(rel, sizeof(rel), ".aws/sso/cache/%s.json", key);
+    char *path = expand_path(ch, NULL, rel);
+    char *hint = sso_login_hint(p);
+    char *body = NULL;
+    size_t len = 0;
+    struct dg_err e;
+    dg_err_clear(&e);
+    if (!path || read_file(path, SSO_CACHE_MAX, &body, &len, &e) != DG_OK ||
+        !body) {
+        fetch_fail(f, DG_EINVALID, "sso_no_token",
+                   "no cached SSO token for %s %s (%s%s): %s",
+                   p->sso_session ? "sso-session" : "start URL", keyed,
+                   path ? path : "HOME is not set",
+                   e.code[0] ? ", unreadable" : "", hint);
+        goto out;
+    }
+    int64_t exp_ms = 0;
+    if (sso_token_parse(body, len, f->now_ms, &f->sso_token, &exp_ms, &e) !=
+        DG_OK) {
+        fetch_fail(f, DG_EINVALID, e.code, "%s (%s): %s", e.msg, path, hint);
+        goto out;
+    }
+    f->attempt = 0;
+    sso_send(f);
+out:
+    free_secret(body, len);
+    dg_free(hint);
+    dg_free(path);
+}
+
+static void
+proc_done(const char *out, size_t len, dg_rc rc, const struct dg_err *err,
+          void *ctx)
+{
+    struct fetch *f = ctx;
+    f->proc = NULL;
+    if (!f->ch) {
+        fetch_finish(f, DG_ECANCELLED, err);
+        return;
+    }
+    if (rc != DG_OK) {
+        struct dg_err e;
+        dg_err_clear(&e);
+        dg_err_setc(&e, rc, err->code, "credentials from %s: %s",
+                    f->ch->plan.source, err->msg);
+        fetch_finish(f, rc, &e);
+        return;
+    }
+    struct aws_creds *c = NULL;
+    struct dg_err perr;
+    dg_err_clear(&perr);
+    char prog[64], what[96];
+    credproc_program_name(f->ch->plan.p.process, prog, sizeof(prog));
+    snprintf(what, sizeof(what), "credential_process %s", prog);
+    if (credproc_parse(out, len, f->ch->plan.source, &c, &perr) != DG_OK) {
+        fetch_fail_err(f, DG_EINVALID, &perr, what);
+        return;
+    }
+    set_cur(f, c);
+    fetch_next(f);
+}
+
 /* The base of the plan, when no credentials exist yet. */
 static void
 fetch_base(struct fetch *f)
@@ -1208,6 +1452,14 @@ fetch_base(struct fetch *f)
         f->stage = 0;
         f->attempt = 0;
         metadata_send(f);
+        return;
+    case PROFILE_BASE_PROCESS:
+        f->op = OP_PROC;
+        f->proc = credproc_start(ch->evb, p->process, ch->o.process_timeout_ms,
+                                 proc_done, f);
+        return;
+    case PROFILE_BASE_SSO:
+        start_sso(f);
         return;
     case PROFILE_BASE_NONE:
         break;
@@ -1320,6 +1572,8 @@ chain_free(struct aws_creds_provider *base)
         f->ch = NULL;
         if (f->op == OP_HTTP && f->hc) {
             http_cancel(f->hc); /* metadata_done frees f */
+        } else if (f->op == OP_PROC && f->proc) {
+            credproc_cancel(f->proc); /* proc_done frees f */
         } else if (f->op == OP_STS && f->sts_live) {
             struct aws_client *c = f->sts_live;
             for (size_t i = 0; i < f->nsts; i++)
@@ -1366,6 +1620,9 @@ creds_chain_new(struct event_base *base, struct http_engine *http,
         region = env_or_null(ch->o.env, ch->o.env_ctx, "AWS_REGION");
     if (!region)
         region = env_or_null(ch->o.env, ch->o.env_ctx, "AWS_DEFAULT_REGION");
+    ch->region_pinned = region != NULL;
+    if (!region)
+        region = ch->o.default_region; /* unless the profile names one */
     ch->region = dg_strdup(region ? region : "us-east-1");
     ch->o.region = ch->region;
     ch->ecs_base_url = opts ? dg_strdup(opts->ecs_base_url) : NULL;

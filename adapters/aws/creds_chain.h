@@ -9,9 +9,16 @@
  *   3. web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, else the
  *      profile's web_identity_token_file + role_arn): STS
  *      AssumeRoleWithWebIdentity, the token file re-read at every refresh
- *   4. the profile's static keys: credentials file, then config file
+ *   4. the profile's own credentials, in botocore's ProfileProviderBuilder
+ *      order: IAM Identity Center (sso_account_id / sso_role_name, with
+ *      sso_session or legacy sso_start_url + sso_region; the token `aws
+ *      sso login` cached), static keys in the credentials file,
+ *      credential_process, static keys in the config file
  *   5. ECS/EKS container credentials (AWS_CONTAINER_CREDENTIALS_*)
  *   6. EC2 IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true)
+ * A source_profile resolves through 3-4 the same way (botocore's
+ * _resolve_credentials_from_profile), so it may use SSO or
+ * credential_process.
  * The first source that is configured is used, and only it: its failure
  * is the chain's failure (a broken setup never silently falls through to
  * another identity). The snapshot is cached and refreshed before it
@@ -35,10 +42,13 @@ typedef const char *(*creds_env_fn)(const char *name, void *ctx);
 #define CREDS_MANDATORY_MS (10 * 60 * 1000) /* and its mandatory one */
 
 struct creds_chain_opts {
-    /* STS: region (NULL: AWS_REGION, AWS_DEFAULT_REGION, then us-east-1)
-     * and endpoint overrides (config aws.endpoints; AWS_ENDPOINT_URL_STS
-     * and AWS_ENDPOINT_URL apply too). */
+    /* STS: the region drgate's config pins (NULL: none; then
+     * AWS_REGION, AWS_DEFAULT_REGION, the selected profile's `region`,
+     * default_region, us-east-1, as botocore's session region) and
+     * endpoint overrides (config aws.endpoints; AWS_ENDPOINT_URL_STS and
+     * AWS_ENDPOINT_URL apply too). */
     const char *region;
+    const char *default_region;
     const struct cfg_kv *endpoints;
     size_t nendpoints;
     /* Environment lookup (NULL: getenv). File paths come from it:
@@ -53,6 +63,9 @@ struct creds_chain_opts {
     /* Base URL for AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL:
      * "http://169.254.170.2". Tests point it at a loopback server. */
     const char *ecs_base_url;
+    /* credential_process: run time limit (0: CREDPROC_TIMEOUT_MS, 30 s);
+     * the command is killed when it runs longer. */
+    long process_timeout_ms;
     /* Handed to the internal STS client (NULL: real clock, RAND_bytes). */
     int64_t (*now_ms)(void *ctx);
     uint32_t (*random)(void *ctx);
@@ -65,9 +78,9 @@ struct creds_chain_opts {
  * Freeing it (aws_creds_provider_free) answers gets still pending with
  * DG_ECANCELLED before it returns and cancels a running refresh. The snapshot
  * handed out names its source in creds->source: "env", "profile",
- * "assume-role", "web-identity", "ecs", "imds". Errors have err->code
- * "no_credentials" or the failing source's reason, and a message naming the
- * source and never a secret. */
+ * "assume-role", "web-identity", "sso", "process", "ecs", "imds". Errors have
+ * err->code "no_credentials" or the failing source's reason, and a message
+ * naming the source and never a secret. */
 struct aws_creds_provider *creds_chain_new(struct event_base *base,
                                            struct http_engine *http,
                                            const struct creds_chain_opts *opts);

@@ -100,6 +100,15 @@ const struct aws_service aws_svc_sts = {
     .api_version = "2011-06-15",
     .service_id = "STS",
 };
+/* IAM Identity Center's portal (model "sso"): only its endpoint is used
+ * (creds_chain.c calls GetRoleCredentials, an unsigned REST GET). */
+const struct aws_service aws_svc_sso = {
+    .name = "sso",
+    .signing_name = "awsssoportal",
+    .endpoint_prefix = "portal.sso",
+    .protocol = AWS_JSON_1_1,
+    .service_id = "SSO",
+};
 const struct aws_service aws_svc_events = {
     .name = "events",
     .signing_name = "events",

@@ -589,16 +589,18 @@ out:
 
 /* --- the loop --- */
 
-/* The one line to change when the full credential chain arrives. */
-/* The standard credentials chain: environment, shared files and profiles
- * (assume role), web identity, ECS container credentials, IMDSv2. */
+/* The standard credentials chain (creds_chain.h): environment, profiles
+ * (assume role, web identity, SSO, static keys, credential_process), ECS
+ * container credentials, IMDSv2. */
 static struct aws_creds_provider *
 make_creds(struct event_base *base, struct http_engine *http,
            const struct dg_config *cfg)
 {
-    struct creds_chain_opts o = {.region = cfg->aws.region,
-                                 .endpoints = cfg->aws.endpoints,
-                                 .nendpoints = cfg->aws.nendpoints};
+    struct creds_chain_opts o = {
+        .region = cfg->aws.region_pinned ? cfg->aws.region : NULL,
+        .default_region = cfg->aws.region,
+        .endpoints = cfg->aws.endpoints,
+        .nendpoints = cfg->aws.nendpoints};
     return creds_chain_new(base, http, &o);
 }
 

@@ -42,7 +42,8 @@ struct pf_key {
 
 struct pf_section {
     char *name;
-    char *profile; /* the profile this section defines, or NULL */
+    char *profile;     /* the profile this section defines, or NULL */
+    char *sso_session; /* [sso-session NAME]: NAME, else NULL */
     struct pf_key *keys;
     size_t nkeys, cap;
 };
@@ -167,6 +168,7 @@ section_free(struct pf_section *s)
     dg_free(s->keys);
     dg_free(s->name);
     dg_free(s->profile);
+    dg_free(s->sso_session);
 }
 
 void
@@ -287,6 +289,19 @@ config_section_profile(const char *name)
     return NULL;
 }
 
+/* build_profile_map: "sso-session NAME" sections (shlex-split into
+ * exactly two words) define sso_sessions[NAME]. */
+static char *
+config_section_sso_session(const char *name)
+{
+    if (strncmp(name, "sso-session", 11) == 0) {
+        char *second = NULL;
+        if (shlex_split2(name, &second) == 2)
+            return second;
+    }
+    return NULL;
+}
+
 /* Right-strips the joined value and checks a nested block. */
 static dg_rc
 finalize_key(struct pf_key *k, const char *sect, struct dg_err *err)
@@ -376,6 +391,8 @@ parse_header(struct parser *ps, const char *b, const char *e,
     s->name = name;
     s->profile = f->kind == PROFILE_CONFIG ? config_section_profile(name)
                                            : dg_strdup(name);
+    s->sso_session =
+        f->kind == PROFILE_CONFIG ? config_section_sso_session(name) : NULL;
     ps->cur = s;
     return DG_OK;
 }
@@ -512,6 +529,37 @@ find_profile(const struct profile_file *f, const char *profile)
     return NULL;
 }
 
+static const struct pf_section *
+find_sso_session(const struct profile_file *f, const char *session)
+{
+    if (!f || !session)
+        return NULL;
+    for (size_t i = f->nsecs; i-- > 0;)
+        if (f->secs[i].sso_session &&
+            strcmp(f->secs[i].sso_session, session) == 0)
+            return &f->secs[i];
+    return NULL;
+}
+
+int
+profile_file_has_sso_session(const struct profile_file *f, const char *session)
+{
+    return find_sso_session(f, session) != NULL;
+}
+
+const char *
+profile_file_sso_session_get(const struct profile_file *f, const char *session,
+                             const char *key)
+{
+    const struct pf_section *s = find_sso_session(f, session);
+    if (!s)
+        return NULL;
+    const struct pf_key *k = section_find(s, key);
+    if (!k)
+        k = section_find(&f->defaults, key);
+    return k ? k->value : NULL;
+}
+
 int
 profile_file_has(const struct profile_file *f, const char *profile)
 {
@@ -554,6 +602,13 @@ profile_plan_cleanup(struct profile_plan *p)
     dg_free(p->token_file);
     dg_free(p->wi_role_arn);
     dg_free(p->wi_session_name);
+    cleanse_free(p->process);
+    dg_free(p->region);
+    dg_free(p->sso_session);
+    dg_free(p->sso_start_url);
+    dg_free(p->sso_region);
+    dg_free(p->sso_account_id);
+    dg_free(p->sso_role_name);
     for (size_t i = 0; i < p->nroles; i++) {
         dg_free(p->roles[i].profile);
         dg_free(p->roles[i].role_arn);
@@ -650,7 +705,90 @@ profile_resolve_plain(const struct profile_file *config,
         plan->wi_session_name = sn ? dg_strdup(sn) : NULL;
         return DG_OK;
     }
-    int r = profile_static_keys(creds, profile, "credentials", plan, err);
+    return profile_resolve_keys(config, creds, profile, plan, err);
+}
+
+/* botocore SSOProvider._load_sso_config: 1 an SSO profile (plan filled),
+ * 0 not one, -1 invalid (err). */
+static int
+resolve_sso(const struct profile_file *config, const struct profile_file *creds,
+            const char *profile, struct profile_plan *plan, struct dg_err *err)
+{
+    static const char *const keys[] = {"sso_start_url", "sso_region"};
+    const char *acct = merged_get(config, creds, profile, "sso_account_id");
+    const char *role = merged_get(config, creds, profile, "sso_role_name");
+    if (!acct && !role)
+        return 0;
+    const char *sess = merged_get(config, creds, profile, "sso_session");
+    const char *vals[2];
+    for (size_t i = 0; i < 2; i++)
+        vals[i] = merged_get(config, creds, profile, keys[i]);
+    if (sess) {
+        /* _resolve_sso_session_reference: the session's values, which
+         * must agree with any the profile also sets */
+        if (!profile_file_has_sso_session(config, sess)) {
+            dg_err_setc(err, DG_EINVALID, "bad_profile",
+                        "profile %s: sso_session %s has no [sso-session %s] "
+                        "section in the config file",
+                        profile, sess, sess);
+            return -1;
+        }
+        for (size_t i = 0; i < 2; i++) {
+            const char *sv =
+                profile_file_sso_session_get(config, sess, keys[i]);
+            if (!sv)
+                continue;
+            if (vals[i] && strcmp(vals[i], sv) != 0) {
+                dg_err_setc(err, DG_EINVALID, "bad_profile",
+                            "profile %s: %s differs between the profile and "
+                            "sso-session %s",
+                            profile, keys[i], sess);
+                return -1;
+            }
+            vals[i] = sv;
+        }
+    }
+    const char *missing = !vals[0]   ? "sso_start_url"
+                          : !vals[1] ? "sso_region"
+                          : !acct    ? "sso_account_id"
+                          : !role    ? "sso_role_name"
+                                     : NULL;
+    if (missing) {
+        dg_err_setc(err, DG_EINVALID, "bad_profile",
+                    "profile %s is configured for SSO but lacks %s", profile,
+                    missing);
+        return -1;
+    }
+    plan->base = PROFILE_BASE_SSO;
+    plan->base_profile = dg_strdup(profile);
+    plan->sso_session = sess ? dg_strdup(sess) : NULL;
+    plan->sso_start_url = dg_strdup(vals[0]);
+    plan->sso_region = dg_strdup(vals[1]);
+    plan->sso_account_id = dg_strdup(acct);
+    plan->sso_role_name = dg_strdup(role);
+    return 1;
+}
+
+dg_rc
+profile_resolve_keys(const struct profile_file *config,
+                     const struct profile_file *creds, const char *profile,
+                     struct profile_plan *plan, struct dg_err *err)
+{
+    plan->base = PROFILE_BASE_NONE;
+    int r = resolve_sso(config, creds, profile, plan, err);
+    if (r == 0)
+        r = profile_static_keys(creds, profile, "credentials", plan, err);
+    if (r == 0) {
+        /* ProcessProvider reads session.full_config */
+        const char *cmd =
+            merged_get(config, creds, profile, "credential_process");
+        if (cmd && *cmd) {
+            plan->base = PROFILE_BASE_PROCESS;
+            plan->base_profile = dg_strdup(profile);
+            plan->process = dg_strdup(cmd);
+            r = 1;
+        }
+    }
     if (r == 0)
         r = profile_static_keys(config, profile, "config", plan, err);
     return r < 0 ? DG_EINVALID : DG_OK;

@@ -35,6 +35,14 @@ dg_rc profile_file_parse(const char *data, size_t len, enum profile_kind kind,
 /* Cleanses every value before freeing. Accepts NULL. */
 void profile_file_free(struct profile_file *f);
 
+/* The value of key in the config file's [sso-session name] section (the
+ * last one naming it), NULL when absent. Borrowed from f. */
+const char *profile_file_sso_session_get(const struct profile_file *f,
+                                         const char *session, const char *key);
+/* 1 when the config file has [sso-session name]. */
+int profile_file_has_sso_session(const struct profile_file *f,
+                                 const char *session);
+
 /* 1 when the file defines the profile (f may be NULL). */
 int profile_file_has(const struct profile_file *f, const char *profile);
 /* The value of key (lower-case) in the profile, NULL when absent or f is
@@ -50,9 +58,11 @@ enum profile_base {
     PROFILE_BASE_NONE = 0, /* the profile has no credentials */
     PROFILE_BASE_STATIC,   /* aws_access_key_id / aws_secret_access_key */
     PROFILE_BASE_WEB_IDENTITY,
-    PROFILE_BASE_ENV,  /* credential_source = Environment */
-    PROFILE_BASE_ECS,  /* credential_source = EcsContainer */
-    PROFILE_BASE_IMDS, /* credential_source = Ec2InstanceMetadata */
+    PROFILE_BASE_ENV,     /* credential_source = Environment */
+    PROFILE_BASE_ECS,     /* credential_source = EcsContainer */
+    PROFILE_BASE_IMDS,    /* credential_source = Ec2InstanceMetadata */
+    PROFILE_BASE_PROCESS, /* credential_process */
+    PROFILE_BASE_SSO,     /* sso_account_id + sso_role_name (+ sso_session) */
 };
 
 struct profile_role {
@@ -71,8 +81,16 @@ struct profile_plan {
     char *access_key_id, *secret_access_key, *session_token;
     /* PROFILE_BASE_WEB_IDENTITY */
     char *token_file, *wi_role_arn, *wi_session_name;
+    /* PROFILE_BASE_PROCESS: the command line (may hold secrets) */
+    char *process;
+    /* PROFILE_BASE_SSO: sso_session is NULL for a legacy profile */
+    char *sso_session, *sso_start_url, *sso_region, *sso_account_id,
+        *sso_role_name;
     struct profile_role roles[PROFILE_MAX_CHAIN];
     size_t nroles;
+    /* The selected profile's `region` (NULL when none): STS calls use it
+     * when drgate's config pins no region (creds_chain.h). */
+    char *region;
 };
 
 void profile_plan_cleanup(struct profile_plan *p); /* accepts NULL */
@@ -96,9 +114,9 @@ dg_rc profile_resolve_role(const struct profile_file *config,
                            const char *profile, struct profile_plan *plan,
                            struct dg_err *err);
 
-/* The non-role providers for one profile in botocore's order: web
- * identity from the profile (web_identity_token_file + role_arn), static
- * keys from the credentials file, then from the config file. Sets
+/* The non-role providers for one profile in botocore's order
+ * (ProfileProviderBuilder.providers): web identity from the profile
+ * (web_identity_token_file + role_arn), then profile_resolve_keys. Sets
  * plan->base (PROFILE_BASE_NONE when the profile has none of these).
  * DG_EINVALID ("bad_profile") for partial keys or a token file without a
  * role. */
@@ -106,6 +124,17 @@ dg_rc profile_resolve_plain(const struct profile_file *config,
                             const struct profile_file *creds,
                             const char *profile, struct profile_plan *plan,
                             struct dg_err *err);
+
+/* The rest of ProfileProviderBuilder.providers, in its order: SSO
+ * (sso_account_id or sso_role_name present; sso_session resolved against
+ * [sso-session]), static keys from the credentials file,
+ * credential_process, static keys from the config file. Sets plan->base
+ * (NONE when none applies). DG_EINVALID ("bad_profile") for partial keys,
+ * an incomplete SSO profile, a missing or inconsistent sso-session. */
+dg_rc profile_resolve_keys(const struct profile_file *config,
+                           const struct profile_file *creds,
+                           const char *profile, struct profile_plan *plan,
+                           struct dg_err *err);
 
 /* Static keys of the profile in one file (botocore's
  * SharedCredentialProvider / ConfigProvider): 1 found (plan->base STATIC,

@@ -38,9 +38,11 @@ aws_stack_new(struct event_base *base, const struct dg_config *cfg,
 {
     struct aws_stack *s = dg_calloc(1, sizeof(*s));
     s->http = http_engine_new(base, NULL);
-    struct creds_chain_opts co = {.region = cfg->aws.region,
-                                  .endpoints = cfg->aws.endpoints,
-                                  .nendpoints = cfg->aws.nendpoints};
+    struct creds_chain_opts co = {
+        .region = cfg->aws.region_pinned ? cfg->aws.region : NULL,
+        .default_region = cfg->aws.region,
+        .endpoints = cfg->aws.endpoints,
+        .nendpoints = cfg->aws.nendpoints};
     s->creds = creds_chain_new(base, s->http, &co);
     struct aws_client_opts opts = {.region = cfg->aws.region,
                                    .endpoints = cfg->aws.endpoints,
