@@ -233,7 +233,7 @@ check_region(const char *s)
 static const char *const aws_services[] = {
     "sqs",     "sns",    "rds",      "elasticache",
     "route53", "ecs",    "ssm",      "cloudformation",
-    "sts",     "events", "dynamodb", "cloudwatch",
+    "sts",     "events", "dynamodb", "cloudwatch", "sso",
 };
 
 static const char *
@@ -243,7 +243,7 @@ check_aws_service(const char *s)
         if (strcmp(s, aws_services[i]) == 0)
             return NULL;
     return "unknown AWS service (known: sqs, sns, rds, elasticache, route53, "
-           "ecs, ssm, cloudformation, sts, events, dynamodb, cloudwatch)";
+           "ecs, ssm, cloudformation, sts, events, dynamodb, cloudwatch, sso)";
 }
 
 /* arn:PARTITION:sns:REGION:ACCOUNT(12 digits):NAME[.fifo] */

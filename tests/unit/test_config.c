@@ -194,7 +194,7 @@ static const struct bad_case bad_cases[] = {
      {{"/aws/endpoints", "{\"s3\": \"http://127.0.0.1:4566\"}"}},
      E("/aws/endpoints/s3: unknown AWS service (known: sqs, sns, rds, "
        "elasticache, route53, ecs, ssm, cloudformation, sts, events, "
-       "dynamodb, cloudwatch)")},
+       "dynamodb, cloudwatch, sso)")},
     {"endpoint url",
      EXAMPLE,
      {{"/aws/endpoints", "{\"sqs\": \"127.0.0.1:4566\"}"}},
