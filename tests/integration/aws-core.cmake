@@ -11,7 +11,7 @@ function(aws_core_itest name need)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/aws_core_run.py
                    --need ${need} -- $<TARGET_FILE:${name}>)
   set_tests_properties(integration_${name} PROPERTIES LABELS integration
-                       TIMEOUT 60)
+                       TIMEOUT 180)
 endfunction()
 
 if(CHECK_FOUND AND Python3_Interpreter_FOUND)

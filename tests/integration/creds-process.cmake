@@ -12,5 +12,5 @@ if(CHECK_FOUND AND Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_creds_run.py
                    -- $<TARGET_FILE:test_creds_process>)
   set_tests_properties(integration_test_creds_process PROPERTIES
-    LABELS integration TIMEOUT 60 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+    LABELS integration TIMEOUT 180 ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 endif()

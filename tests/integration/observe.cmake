@@ -9,7 +9,7 @@ add_test(NAME integration_test_httpd
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/test_httpd_client.py
                  $<TARGET_FILE:test_httpd_server>)
 set_tests_properties(integration_test_httpd PROPERTIES LABELS integration
-                     TIMEOUT 30)
+                     TIMEOUT 120)
 
 # The metrics registry's cost (tests/bench/bench_metrics.c prints figures,
 # asserts nothing about speed); registered here to keep tests/bench's
