@@ -233,7 +233,8 @@ check_region(const char *s)
 static const char *const aws_services[] = {
     "sqs",     "sns",    "rds",      "elasticache",
     "route53", "ecs",    "ssm",      "cloudformation",
-    "sts",     "events", "dynamodb", "cloudwatch", "sso",
+    "sts",     "events", "dynamodb", "cloudwatch",
+    "sso",
 };
 
 static const char *
