@@ -1,5 +1,6 @@
 /*
- * credproc.c - credential_process: the command line split as shlex does,
+ * credproc.c - credential_process: the command line split as shlex does
+ * (shlex.c),
  * the child run on the event loop, its JSON answer parsed.
  *
  * Ownership: a running credproc owns the child (until reaped), the read
@@ -46,6 +47,7 @@
 #include "buf.h"
 #include "json.h"
 #include "mem.h"
+#include "shlex.h"
 #include "timefmt.h"
 
 extern char **environ;
@@ -57,11 +59,7 @@ extern char **environ;
 void
 credproc_argv_free(char **argv)
 {
-    if (!argv)
-        return;
-    for (char **a = argv; *a; a++)
-        dg_free(*a);
-    dg_free(argv);
+    shlex_free(argv);
 }
 
 dg_rc
@@ -74,76 +72,17 @@ credproc_split(const char *cmd, char ***argv, size_t *argc, struct dg_err *err)
                            "credential_process is missing or longer than %u "
                            "bytes",
                            CREDPROC_MAX_CMD);
-    char **v = dg_calloc(CREDPROC_MAX_ARGS + 1, sizeof(*v));
-    size_t n = 0;
-    struct dg_buf tok;
-    dg_buf_init(&tok, CREDPROC_MAX_CMD + 1);
-    int in_tok = 0;
-    char state = ' ', esc_state = 'a';
-    const char *bad = NULL;
-    for (const char *p = cmd;; p++) {
-        char c = *p;
-        int ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-        if (c == '\0') {
-            if (state == '\'' || state == '"') {
-                bad = "an unclosed quote";
-                break;
-            }
-            if (state == '\\') {
-                bad = "a trailing backslash";
-                break;
-            }
-            ws = 1; /* flush the last word */
-        }
-        if (state == ' ' || state == 'a') {
-            if (ws) {
-                if (in_tok) {
-                    if (n == CREDPROC_MAX_ARGS) {
-                        bad = "too many words";
-                        break;
-                    }
-                    v[n++] = dg_strdup(dg_buf_str(&tok));
-                    dg_buf_reset(&tok);
-                    in_tok = 0;
-                }
-                state = ' ';
-                if (c == '\0')
-                    break;
-            } else if (c == '\\') {
-                esc_state = 'a';
-                state = '\\';
-                in_tok = 1;
-            } else if (c == '\'' || c == '"') {
-                state = c;
-                in_tok = 1;
-            } else {
-                (void)dg_buf_addc(&tok, c);
-                state = 'a';
-                in_tok = 1;
-            }
-        } else if (state == '\'' || state == '"') {
-            if (c == state) {
-                state = 'a';
-            } else if (state == '"' && c == '\\') {
-                esc_state = '"';
-                state = '\\';
-            } else {
-                (void)dg_buf_addc(&tok, c);
-            }
-        } else { /* after a backslash */
-            if (esc_state == '"' && c != '\\' && c != '"')
-                (void)dg_buf_addc(&tok, '\\');
-            (void)dg_buf_addc(&tok, c);
-            state = esc_state;
-        }
-    }
-    dg_buf_cleanup(&tok);
-    if (!bad && n == 0)
-        bad = "no program";
-    if (bad) {
-        credproc_argv_free(v);
+    char **v;
+    size_t n;
+    struct dg_err why;
+    dg_err_clear(&why);
+    if (shlex_split(cmd, CREDPROC_MAX_ARGS, &v, &n, &why) != DG_OK)
         return dg_err_setc(err, DG_EINVALID, "bad_command",
-                           "credential_process does not split: %s", bad);
+                           "credential_process does not split: %s", why.msg);
+    if (n == 0) {
+        shlex_free(v);
+        return dg_err_setc(err, DG_EINVALID, "bad_command",
+                           "credential_process does not split: no program");
     }
     *argv = v;
     *argc = n;

@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "mem.h"
+#include "shlex.h"
 
 struct pf_key {
     char *key;
@@ -206,100 +207,31 @@ section_add(struct pf_section *s, char *key)
     return k;
 }
 
-/* shlex.split(name) in POSIX mode with whitespace_split; returns the
- * number of tokens (stops counting at 3) and copies the second one into
- * *second. -1 for shlex's ValueError (unclosed quote, trailing escape). */
-static int
-shlex_split2(const char *s, char **second)
+/* build_profile_map: a section named PREFIX followed by more, shlex-split
+ * (shlex.c) into exactly two words, defines the second word ("profile
+ * NAME" a profile, "sso-session NAME" an sso_session); a copy of it, else
+ * NULL (other names, more or fewer words, shlex's ValueError). */
+static char *
+section_second_word(const char *name, const char *prefix)
 {
-    struct dg_buf tok;
-    dg_buf_init(&tok, strlen(s) + 1);
-    int ntok = 0, in_tok = 0;
-    char state = ' ', esc_state = 'a';
-    *second = NULL;
-    for (const char *p = s;; p++) {
-        char c = *p;
-        int ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-        if (c == '\0') {
-            if (state == '\'' || state == '"' || state == '\\') {
-                ntok = -1;
-                break;
-            }
-            ws = 1; /* flush */
-        }
-        if (state == ' ' || state == 'a') {
-            if (ws) {
-                if (in_tok) {
-                    if (++ntok == 2)
-                        *second = dg_strdup(dg_buf_str(&tok));
-                    dg_buf_reset(&tok);
-                    in_tok = 0;
-                }
-                state = ' ';
-                if (c == '\0')
-                    break;
-            } else if (c == '\\') {
-                esc_state = 'a';
-                state = '\\';
-                in_tok = 1;
-            } else if (c == '\'' || c == '"') {
-                state = c;
-                in_tok = 1;
-            } else {
-                (void)dg_buf_addc(&tok, c);
-                state = 'a';
-                in_tok = 1;
-            }
-        } else if (state == '\'' || state == '"') {
-            if (c == state) {
-                state = 'a';
-            } else if (state == '"' && c == '\\') {
-                esc_state = '"';
-                state = '\\';
-            } else {
-                (void)dg_buf_addc(&tok, c);
-            }
-        } else { /* after a backslash */
-            if (esc_state == '"' && c != '\\' && c != '"')
-                (void)dg_buf_addc(&tok, '\\');
-            (void)dg_buf_addc(&tok, c);
-            state = esc_state;
-        }
-    }
-    dg_buf_cleanup(&tok);
-    if (ntok != 2) {
-        dg_free(*second);
-        *second = NULL;
-    }
-    return ntok;
+    if (strncmp(name, prefix, strlen(prefix)) != 0)
+        return NULL;
+    char **w;
+    size_t n;
+    if (shlex_split(name, 2, &w, &n, NULL) != DG_OK)
+        return NULL;
+    char *second = n == 2 ? dg_strdup(w[1]) : NULL;
+    shlex_free(w);
+    return second;
 }
 
 /* botocore build_profile_map: which profile a config section defines. */
 static char *
 config_section_profile(const char *name)
 {
-    if (strncmp(name, "profile", 7) == 0) {
-        char *second = NULL;
-        if (shlex_split2(name, &second) == 2)
-            return second;
-        return NULL;
-    }
     if (strcmp(name, "default") == 0)
         return dg_strdup(name);
-    return NULL;
-}
-
-/* build_profile_map: "sso-session NAME" sections (shlex-split into
- * exactly two words) define sso_sessions[NAME]. */
-static char *
-config_section_sso_session(const char *name)
-{
-    if (strncmp(name, "sso-session", 11) == 0) {
-        char *second = NULL;
-        if (shlex_split2(name, &second) == 2)
-            return second;
-    }
-    return NULL;
+    return section_second_word(name, "profile");
 }
 
 /* Right-strips the joined value and checks a nested block. */
@@ -391,8 +323,9 @@ parse_header(struct parser *ps, const char *b, const char *e,
     s->name = name;
     s->profile = f->kind == PROFILE_CONFIG ? config_section_profile(name)
                                            : dg_strdup(name);
-    s->sso_session =
-        f->kind == PROFILE_CONFIG ? config_section_sso_session(name) : NULL;
+    s->sso_session = f->kind == PROFILE_CONFIG
+                         ? section_second_word(name, "sso-session")
+                         : NULL;
     ps->cur = s;
     return DG_OK;
 }
