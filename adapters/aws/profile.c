@@ -450,66 +450,58 @@ profile_file_parse(const char *data, size_t len, enum profile_kind kind,
 
 /* ---- lookups ------------------------------------------------------------ */
 
+/* The section defining profile name (sso: sso-session name), or NULL. */
 static const struct pf_section *
-find_profile(const struct profile_file *f, const char *profile)
+find_section(const struct profile_file *f, const char *name, int sso)
 {
-    if (!f || !profile)
+    if (!f || !name)
         return NULL;
     /* Later sections replace earlier ones (dict.update in file order). */
-    for (size_t i = f->nsecs; i-- > 0;)
-        if (f->secs[i].profile && strcmp(f->secs[i].profile, profile) == 0)
+    for (size_t i = f->nsecs; i-- > 0;) {
+        const char *defines = sso ? f->secs[i].sso_session : f->secs[i].profile;
+        if (defines && strcmp(defines, name) == 0)
             return &f->secs[i];
+    }
     return NULL;
 }
 
-static const struct pf_section *
-find_sso_session(const struct profile_file *f, const char *session)
+/* key in section s, else in [DEFAULT] (RawConfigParser's defaults). */
+static const char *
+section_get(const struct profile_file *f, const struct pf_section *s,
+            const char *key)
 {
-    if (!f || !session)
+    if (!s)
         return NULL;
-    for (size_t i = f->nsecs; i-- > 0;)
-        if (f->secs[i].sso_session &&
-            strcmp(f->secs[i].sso_session, session) == 0)
-            return &f->secs[i];
-    return NULL;
+    const struct pf_key *k = section_find(s, key);
+    if (!k)
+        k = section_find(&f->defaults, key);
+    return k ? k->value : NULL;
 }
 
 int
 profile_file_has_sso_session(const struct profile_file *f, const char *session)
 {
-    return find_sso_session(f, session) != NULL;
+    return find_section(f, session, 1) != NULL;
 }
 
 const char *
 profile_file_sso_session_get(const struct profile_file *f, const char *session,
                              const char *key)
 {
-    const struct pf_section *s = find_sso_session(f, session);
-    if (!s)
-        return NULL;
-    const struct pf_key *k = section_find(s, key);
-    if (!k)
-        k = section_find(&f->defaults, key);
-    return k ? k->value : NULL;
+    return section_get(f, find_section(f, session, 1), key);
 }
 
 int
 profile_file_has(const struct profile_file *f, const char *profile)
 {
-    return find_profile(f, profile) != NULL;
+    return find_section(f, profile, 0) != NULL;
 }
 
 const char *
 profile_file_get(const struct profile_file *f, const char *profile,
                  const char *key)
 {
-    const struct pf_section *s = find_profile(f, profile);
-    if (!s)
-        return NULL;
-    const struct pf_key *k = section_find(s, key);
-    if (!k)
-        k = section_find(&f->defaults, key);
-    return k ? k->value : NULL;
+    return section_get(f, find_section(f, profile, 0), key);
 }
 
 /* ---- resolution --------------------------------------------------------- */
