@@ -38,13 +38,13 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "json.h"
 #include "mem.h"
 #include "shlex.h"
@@ -187,21 +187,6 @@ struct credproc {
     char prog[64];
 };
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-arm(struct credproc *p, long ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(p->timer, &tv);
-}
-
 static void
 close_out(struct credproc *p)
 {
@@ -222,7 +207,7 @@ kill_group(struct credproc *p)
         (void)kill(-p->pid, SIGKILL);
         (void)kill(p->pid, SIGKILL); /* in case setpgid lost a race */
         p->killed = 1;
-        p->killed_ms = mono_ms();
+        p->killed_ms = dg_clock_mono_ms();
     }
 }
 
@@ -302,7 +287,7 @@ fail_kill(struct credproc *p, dg_rc rc, const char *code, const char *what)
     close_out(p);
     kill_group(p);
     p->poll_ms = 5;
-    arm(p, p->poll_ms);
+    dg_clock_arm(p->timer, p->poll_ms);
 }
 
 static void
@@ -311,7 +296,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct credproc *p = arg;
-    int64_t now = mono_ms();
+    int64_t now = dg_clock_mono_ms();
     if (p->fd < 0 && try_reap(p, WNOHANG)) {
         finish(p);
         return;
@@ -336,9 +321,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         p->poll_ms = p->poll_ms * 2 > 100 ? 100 : p->poll_ms * 2;
         if (!p->killed && p->deadline_ms - now < next)
             next = (long)(p->deadline_ms - now);
-        arm(p, next > 0 ? next : 1);
+        dg_clock_arm(p->timer, next > 0 ? next : 1);
     } else {
-        arm(p, (long)(p->deadline_ms - now));
+        dg_clock_arm(p->timer, (long)(p->deadline_ms - now));
     }
 }
 
@@ -450,7 +435,7 @@ credproc_start(struct event_base *base, const char *cmd, long timeout_ms,
     if (timeout_ms <= 0)
         timeout_ms = CREDPROC_TIMEOUT_MS;
     p->timeout_ms = timeout_ms;
-    p->deadline_ms = mono_ms() + timeout_ms;
+    p->deadline_ms = dg_clock_mono_ms() + timeout_ms;
 
     char **argv = NULL;
     size_t argc;
@@ -527,7 +512,7 @@ credproc_start(struct event_base *base, const char *cmd, long timeout_ms,
     p->fd = pfd[0];
     p->rd = event_new(base, p->fd, EV_READ | EV_PERSIST, on_read, p);
     event_add(p->rd, NULL);
-    arm(p, timeout_ms);
+    dg_clock_arm(p->timer, timeout_ms);
     return p;
 }
 
