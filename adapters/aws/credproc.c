@@ -1,5 +1,6 @@
 /*
- * credproc.c - credential_process: the command line split as shlex does,
+ * credproc.c - credential_process: the command line split as shlex does
+ * (shlex.c),
  * the child run on the event loop, its JSON answer parsed.
  *
  * Ownership: a running credproc owns the child (until reaped), the read
@@ -37,15 +38,16 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "json.h"
 #include "mem.h"
+#include "shlex.h"
 #include "timefmt.h"
 
 extern char **environ;
@@ -57,11 +59,7 @@ extern char **environ;
 void
 credproc_argv_free(char **argv)
 {
-    if (!argv)
-        return;
-    for (char **a = argv; *a; a++)
-        dg_free(*a);
-    dg_free(argv);
+    shlex_free(argv);
 }
 
 dg_rc
@@ -74,76 +72,17 @@ credproc_split(const char *cmd, char ***argv, size_t *argc, struct dg_err *err)
                            "credential_process is missing or longer than %u "
                            "bytes",
                            CREDPROC_MAX_CMD);
-    char **v = dg_calloc(CREDPROC_MAX_ARGS + 1, sizeof(*v));
-    size_t n = 0;
-    struct dg_buf tok;
-    dg_buf_init(&tok, CREDPROC_MAX_CMD + 1);
-    int in_tok = 0;
-    char state = ' ', esc_state = 'a';
-    const char *bad = NULL;
-    for (const char *p = cmd;; p++) {
-        char c = *p;
-        int ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-        if (c == '\0') {
-            if (state == '\'' || state == '"') {
-                bad = "an unclosed quote";
-                break;
-            }
-            if (state == '\\') {
-                bad = "a trailing backslash";
-                break;
-            }
-            ws = 1; /* flush the last word */
-        }
-        if (state == ' ' || state == 'a') {
-            if (ws) {
-                if (in_tok) {
-                    if (n == CREDPROC_MAX_ARGS) {
-                        bad = "too many words";
-                        break;
-                    }
-                    v[n++] = dg_strdup(dg_buf_str(&tok));
-                    dg_buf_reset(&tok);
-                    in_tok = 0;
-                }
-                state = ' ';
-                if (c == '\0')
-                    break;
-            } else if (c == '\\') {
-                esc_state = 'a';
-                state = '\\';
-                in_tok = 1;
-            } else if (c == '\'' || c == '"') {
-                state = c;
-                in_tok = 1;
-            } else {
-                (void)dg_buf_addc(&tok, c);
-                state = 'a';
-                in_tok = 1;
-            }
-        } else if (state == '\'' || state == '"') {
-            if (c == state) {
-                state = 'a';
-            } else if (state == '"' && c == '\\') {
-                esc_state = '"';
-                state = '\\';
-            } else {
-                (void)dg_buf_addc(&tok, c);
-            }
-        } else { /* after a backslash */
-            if (esc_state == '"' && c != '\\' && c != '"')
-                (void)dg_buf_addc(&tok, '\\');
-            (void)dg_buf_addc(&tok, c);
-            state = esc_state;
-        }
-    }
-    dg_buf_cleanup(&tok);
-    if (!bad && n == 0)
-        bad = "no program";
-    if (bad) {
-        credproc_argv_free(v);
+    char **v;
+    size_t n;
+    struct dg_err why;
+    dg_err_clear(&why);
+    if (shlex_split(cmd, CREDPROC_MAX_ARGS, &v, &n, &why) != DG_OK)
         return dg_err_setc(err, DG_EINVALID, "bad_command",
-                           "credential_process does not split: %s", bad);
+                           "credential_process does not split: %s", why.msg);
+    if (n == 0) {
+        shlex_free(v);
+        return dg_err_setc(err, DG_EINVALID, "bad_command",
+                           "credential_process does not split: no program");
     }
     *argv = v;
     *argc = n;
@@ -248,21 +187,6 @@ struct credproc {
     char prog[64];
 };
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-arm(struct credproc *p, long ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(p->timer, &tv);
-}
-
 static void
 close_out(struct credproc *p)
 {
@@ -283,7 +207,7 @@ kill_group(struct credproc *p)
         (void)kill(-p->pid, SIGKILL);
         (void)kill(p->pid, SIGKILL); /* in case setpgid lost a race */
         p->killed = 1;
-        p->killed_ms = mono_ms();
+        p->killed_ms = dg_clock_mono_ms();
     }
 }
 
@@ -363,7 +287,7 @@ fail_kill(struct credproc *p, dg_rc rc, const char *code, const char *what)
     close_out(p);
     kill_group(p);
     p->poll_ms = 5;
-    arm(p, p->poll_ms);
+    dg_clock_arm(p->timer, p->poll_ms);
 }
 
 static void
@@ -372,7 +296,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct credproc *p = arg;
-    int64_t now = mono_ms();
+    int64_t now = dg_clock_mono_ms();
     if (p->fd < 0 && try_reap(p, WNOHANG)) {
         finish(p);
         return;
@@ -397,9 +321,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         p->poll_ms = p->poll_ms * 2 > 100 ? 100 : p->poll_ms * 2;
         if (!p->killed && p->deadline_ms - now < next)
             next = (long)(p->deadline_ms - now);
-        arm(p, next > 0 ? next : 1);
+        dg_clock_arm(p->timer, next > 0 ? next : 1);
     } else {
-        arm(p, (long)(p->deadline_ms - now));
+        dg_clock_arm(p->timer, (long)(p->deadline_ms - now));
     }
 }
 
@@ -511,7 +435,7 @@ credproc_start(struct event_base *base, const char *cmd, long timeout_ms,
     if (timeout_ms <= 0)
         timeout_ms = CREDPROC_TIMEOUT_MS;
     p->timeout_ms = timeout_ms;
-    p->deadline_ms = mono_ms() + timeout_ms;
+    p->deadline_ms = dg_clock_mono_ms() + timeout_ms;
 
     char **argv = NULL;
     size_t argc;
@@ -588,7 +512,7 @@ credproc_start(struct event_base *base, const char *cmd, long timeout_ms,
     p->fd = pfd[0];
     p->rd = event_new(base, p->fd, EV_READ | EV_PERSIST, on_read, p);
     event_add(p->rd, NULL);
-    arm(p, timeout_ms);
+    dg_clock_arm(p->timer, timeout_ms);
     return p;
 }
 

@@ -835,6 +835,100 @@ sts_start(struct fetch *f, struct aws_creds *signer_creds, const char *action,
     aws_call(slot->client, &req, sts_done, f);
 }
 
+/* -- plain HTTP calls (web identity, SSO portal, metadata) ---------------- */
+
+/* First step of an HTTP completion: the request is over (f->hc cleared);
+ * 1 when the chain was freed meanwhile and the fetch finished here. */
+static int
+http_cancelled(struct fetch *f, const struct dg_err *err)
+{
+    f->hc = NULL;
+    if (f->ch)
+        return 0;
+    fetch_finish(f, DG_ECANCELLED, err);
+    return 1;
+}
+
+/* Retries a transport error, 5xx or 429 through resend while attempts
+ * stay below max_attempts, then fails the fetch on a transport error.
+ * 1 when resp is an answer for the caller to look at; 0 when the fetch
+ * was resent or failed here. */
+static int
+http_settled(struct fetch *f, const struct http_response *resp, dg_rc rc,
+             const struct dg_err *err, int max_attempts,
+             void (*resend)(struct fetch *), const char *what)
+{
+    int retry = rc == DG_ETRANSIENT ||
+                (rc == DG_OK && (resp->status >= 500 || resp->status == 429));
+    if (retry && ++f->attempt < max_attempts) {
+        resend(f);
+        return 0;
+    }
+    if (rc != DG_OK) {
+        fetch_fail_err(f, rc, err, what);
+        return 0;
+    }
+    return 1;
+}
+
+/* Fails the fetch on a non-2xx answer carrying an AWS error body in proto
+ * (5xx transient, else remote); 1 when it did. */
+static int
+http_aws_error(struct fetch *f, const struct http_response *resp,
+               enum aws_protocol proto, const char *what)
+{
+    if (resp->status >= 200 && resp->status <= 299)
+        return 0;
+    struct dg_err e;
+    dg_err_clear(&e);
+    aws_error_parse(proto, 0, resp->status, resp->headers, resp->nheaders,
+                    resp->body, resp->body_len, &e);
+    fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE, &e,
+                   what);
+    return 1;
+}
+
+typedef dg_rc (*creds_parse_fn)(const char *body, size_t len,
+                                const char *source, struct aws_creds **out,
+                                struct dg_err *err);
+
+/* Last step: parses the answer's credentials and moves on, or fails the
+ * fetch (remote) with the parser's reason. */
+static void
+http_creds(struct fetch *f, const struct http_response *resp,
+           creds_parse_fn parse, const char *what)
+{
+    struct aws_creds *c = NULL;
+    struct dg_err perr;
+    dg_err_clear(&perr);
+    if (parse(resp->body, resp->body_len, f->ch->plan.source, &c, &perr) !=
+        DG_OK) {
+        fetch_fail_err(f, DG_EREMOTE, &perr, what);
+        return;
+    }
+    set_cur(f, c);
+    fetch_next(f);
+}
+
+/* Resolves svc's endpoint for region into base; on failure fails the fetch
+ * (naming what) and returns 0. */
+static int
+http_endpoint(struct fetch *f, const struct aws_service *svc,
+              const char *region, char *base, size_t baselen, const char *what)
+{
+    struct chain *ch = f->ch;
+    char signing_region[64];
+    struct dg_err e;
+    dg_err_clear(&e);
+    if (endpoint_resolve(svc, region, ch->o.endpoints, ch->o.nendpoints,
+                         tramp_env, ch, base, baselen, signing_region,
+                         sizeof(signing_region), &e) != DG_OK) {
+        fetch_fail_err(f, DG_EINVALID, &e, what);
+        return 0;
+    }
+    return 1;
+}
+
 static char *
 session_name(const struct fetch *f, const char *configured)
 {
@@ -852,55 +946,21 @@ wi_done(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
 {
     struct fetch *f = ctx;
     static const char what[] = "STS AssumeRoleWithWebIdentity";
-    f->hc = NULL;
-    if (!f->ch) {
-        fetch_finish(f, DG_ECANCELLED, err);
+    if (http_cancelled(f, err) ||
+        !http_settled(f, resp, rc, err, 3, wi_send, what) ||
+        http_aws_error(f, resp, AWS_QUERY, what))
         return;
-    }
-    int retry = rc == DG_ETRANSIENT ||
-                (rc == DG_OK && (resp->status >= 500 || resp->status == 429));
-    if (retry && ++f->attempt < 3) {
-        wi_send(f);
-        return;
-    }
-    if (rc != DG_OK) {
-        fetch_fail_err(f, rc, err, what);
-        return;
-    }
-    if (resp->status < 200 || resp->status > 299) {
-        struct dg_err e;
-        dg_err_clear(&e);
-        aws_error_parse(AWS_QUERY, 0, resp->status, resp->headers,
-                        resp->nheaders, resp->body, resp->body_len, &e);
-        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE, &e,
-                       what);
-        return;
-    }
-    struct aws_creds *c = NULL;
-    struct dg_err perr;
-    dg_err_clear(&perr);
-    if (creds_chain_parse_sts(resp->body, resp->body_len, f->ch->plan.source,
-                              &c, &perr) != DG_OK) {
-        fetch_fail_err(f, DG_EREMOTE, &perr, what);
-        return;
-    }
-    set_cur(f, c);
-    fetch_next(f);
+    http_creds(f, resp, creds_chain_parse_sts, what);
 }
 
 static void
 wi_send(struct fetch *f)
 {
     struct chain *ch = f->ch;
-    char base[512], signing_region[64];
-    struct dg_err e;
-    dg_err_clear(&e);
-    if (endpoint_resolve(&aws_svc_sts, ch->region, ch->o.endpoints,
-                         ch->o.nendpoints, tramp_env, ch, base, sizeof(base),
-                         signing_region, sizeof(signing_region), &e) != DG_OK) {
-        fetch_fail_err(f, DG_EINVALID, &e, "STS endpoint");
+    char base[512];
+    if (!http_endpoint(f, &aws_svc_sts, ch->region, base, sizeof(base),
+                       "STS endpoint"))
         return;
-    }
     char *url = dg_sprintf("%s/", base);
     struct http_header h[] = {
         {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
@@ -1066,27 +1126,16 @@ metadata_done(const struct http_response *resp, dg_rc rc,
               const struct dg_err *err, void *ctx)
 {
     struct fetch *f = ctx;
-    f->hc = NULL;
-    if (!f->ch) {
-        fetch_finish(f, DG_ECANCELLED, err);
+    if (http_cancelled(f, err))
         return;
-    }
     struct chain *ch = f->ch;
     int is_imds = ch->plan.p.base == PROFILE_BASE_IMDS;
     const char *what = !is_imds        ? "container endpoint"
                        : f->stage == 0 ? "IMDS token"
                        : f->stage == 1 ? "IMDS role name"
                                        : "IMDS credentials";
-    int retry = rc == DG_ETRANSIENT ||
-                (rc == DG_OK && (resp->status >= 500 || resp->status == 429));
-    if (retry && ++f->attempt < md_attempts(ch)) {
-        metadata_send(f);
+    if (!http_settled(f, resp, rc, err, md_attempts(ch), metadata_send, what))
         return;
-    }
-    if (rc != DG_OK) {
-        fetch_fail_err(f, rc, err, what);
-        return;
-    }
     if (resp->status != 200) {
         struct dg_err e;
         dg_err_clear(&e);
@@ -1131,16 +1180,7 @@ metadata_done(const struct http_response *resp, dg_rc rc,
         metadata_send(f);
         return;
     }
-    struct aws_creds *c = NULL;
-    struct dg_err perr;
-    dg_err_clear(&perr);
-    if (creds_chain_parse_json(resp->body, resp->body_len, ch->plan.source, &c,
-                               &perr) != DG_OK) {
-        fetch_fail_err(f, DG_EREMOTE, &perr, what);
-        return;
-    }
-    set_cur(f, c);
-    fetch_next(f);
+    http_creds(f, resp, creds_chain_parse_json, what);
 }
 
 static void
@@ -1258,21 +1298,9 @@ sso_done(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
 {
     struct fetch *f = ctx;
     static const char what[] = "SSO GetRoleCredentials";
-    f->hc = NULL;
-    if (!f->ch) {
-        fetch_finish(f, DG_ECANCELLED, err);
+    if (http_cancelled(f, err) ||
+        !http_settled(f, resp, rc, err, 3, sso_send, what))
         return;
-    }
-    int retry = rc == DG_ETRANSIENT ||
-                (rc == DG_OK && (resp->status >= 500 || resp->status == 429));
-    if (retry && ++f->attempt < 3) {
-        sso_send(f);
-        return;
-    }
-    if (rc != DG_OK) {
-        fetch_fail_err(f, rc, err, what);
-        return;
-    }
     if (resp->status == 401 || resp->status == 403) {
         char *hint = sso_login_hint(&f->ch->plan.p);
         struct dg_err e;
@@ -1285,25 +1313,9 @@ sso_done(const struct http_response *resp, dg_rc rc, const struct dg_err *err,
         fetch_fail_err(f, DG_EREMOTE, &e, what);
         return;
     }
-    if (resp->status < 200 || resp->status > 299) {
-        struct dg_err e;
-        dg_err_clear(&e);
-        aws_error_parse(AWS_JSON_1_1, 0, resp->status, resp->headers,
-                        resp->nheaders, resp->body, resp->body_len, &e);
-        fetch_fail_err(f, resp->status >= 500 ? DG_ETRANSIENT : DG_EREMOTE, &e,
-                       what);
+    if (http_aws_error(f, resp, AWS_JSON_1_1, what))
         return;
-    }
-    struct aws_creds *c = NULL;
-    struct dg_err perr;
-    dg_err_clear(&perr);
-    if (sso_parse_role_credentials(resp->body, resp->body_len,
-                                   f->ch->plan.source, &c, &perr) != DG_OK) {
-        fetch_fail_err(f, DG_EREMOTE, &perr, what);
-        return;
-    }
-    set_cur(f, c);
-    fetch_next(f);
+    http_creds(f, resp, sso_parse_role_credentials, what);
 }
 
 static void
@@ -1311,15 +1323,12 @@ sso_send(struct fetch *f)
 {
     struct chain *ch = f->ch;
     const struct profile_plan *p = &ch->plan.p;
-    char base[512], signing_region[64];
+    char base[512];
+    if (!http_endpoint(f, &aws_svc_sso, p->sso_region, base, sizeof(base),
+                       "SSO portal endpoint"))
+        return;
     struct dg_err e;
     dg_err_clear(&e);
-    if (endpoint_resolve(&aws_svc_sso, p->sso_region, ch->o.endpoints,
-                         ch->o.nendpoints, tramp_env, ch, base, sizeof(base),
-                         signing_region, sizeof(signing_region), &e) != DG_OK) {
-        fetch_fail_err(f, DG_EINVALID, &e, "SSO portal endpoint");
-        return;
-    }
     struct dg_buf q;
     dg_buf_init(&q, 4096);
     dg_rc rc = dg_buf_printf(&q, "%s/federation/credentials?account_id=", base);

@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "mem.h"
+#include "shlex.h"
 
 struct pf_key {
     char *key;
@@ -206,100 +207,31 @@ section_add(struct pf_section *s, char *key)
     return k;
 }
 
-/* shlex.split(name) in POSIX mode with whitespace_split; returns the
- * number of tokens (stops counting at 3) and copies the second one into
- * *second. -1 for shlex's ValueError (unclosed quote, trailing escape). */
-static int
-shlex_split2(const char *s, char **second)
+/* build_profile_map: a section named PREFIX followed by more, shlex-split
+ * (shlex.c) into exactly two words, defines the second word ("profile
+ * NAME" a profile, "sso-session NAME" an sso_session); a copy of it, else
+ * NULL (other names, more or fewer words, shlex's ValueError). */
+static char *
+section_second_word(const char *name, const char *prefix)
 {
-    struct dg_buf tok;
-    dg_buf_init(&tok, strlen(s) + 1);
-    int ntok = 0, in_tok = 0;
-    char state = ' ', esc_state = 'a';
-    *second = NULL;
-    for (const char *p = s;; p++) {
-        char c = *p;
-        int ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-        if (c == '\0') {
-            if (state == '\'' || state == '"' || state == '\\') {
-                ntok = -1;
-                break;
-            }
-            ws = 1; /* flush */
-        }
-        if (state == ' ' || state == 'a') {
-            if (ws) {
-                if (in_tok) {
-                    if (++ntok == 2)
-                        *second = dg_strdup(dg_buf_str(&tok));
-                    dg_buf_reset(&tok);
-                    in_tok = 0;
-                }
-                state = ' ';
-                if (c == '\0')
-                    break;
-            } else if (c == '\\') {
-                esc_state = 'a';
-                state = '\\';
-                in_tok = 1;
-            } else if (c == '\'' || c == '"') {
-                state = c;
-                in_tok = 1;
-            } else {
-                (void)dg_buf_addc(&tok, c);
-                state = 'a';
-                in_tok = 1;
-            }
-        } else if (state == '\'' || state == '"') {
-            if (c == state) {
-                state = 'a';
-            } else if (state == '"' && c == '\\') {
-                esc_state = '"';
-                state = '\\';
-            } else {
-                (void)dg_buf_addc(&tok, c);
-            }
-        } else { /* after a backslash */
-            if (esc_state == '"' && c != '\\' && c != '"')
-                (void)dg_buf_addc(&tok, '\\');
-            (void)dg_buf_addc(&tok, c);
-            state = esc_state;
-        }
-    }
-    dg_buf_cleanup(&tok);
-    if (ntok != 2) {
-        dg_free(*second);
-        *second = NULL;
-    }
-    return ntok;
+    if (strncmp(name, prefix, strlen(prefix)) != 0)
+        return NULL;
+    char **w;
+    size_t n;
+    if (shlex_split(name, 2, &w, &n, NULL) != DG_OK)
+        return NULL;
+    char *second = n == 2 ? dg_strdup(w[1]) : NULL;
+    shlex_free(w);
+    return second;
 }
 
 /* botocore build_profile_map: which profile a config section defines. */
 static char *
 config_section_profile(const char *name)
 {
-    if (strncmp(name, "profile", 7) == 0) {
-        char *second = NULL;
-        if (shlex_split2(name, &second) == 2)
-            return second;
-        return NULL;
-    }
     if (strcmp(name, "default") == 0)
         return dg_strdup(name);
-    return NULL;
-}
-
-/* build_profile_map: "sso-session NAME" sections (shlex-split into
- * exactly two words) define sso_sessions[NAME]. */
-static char *
-config_section_sso_session(const char *name)
-{
-    if (strncmp(name, "sso-session", 11) == 0) {
-        char *second = NULL;
-        if (shlex_split2(name, &second) == 2)
-            return second;
-    }
-    return NULL;
+    return section_second_word(name, "profile");
 }
 
 /* Right-strips the joined value and checks a nested block. */
@@ -391,8 +323,9 @@ parse_header(struct parser *ps, const char *b, const char *e,
     s->name = name;
     s->profile = f->kind == PROFILE_CONFIG ? config_section_profile(name)
                                            : dg_strdup(name);
-    s->sso_session =
-        f->kind == PROFILE_CONFIG ? config_section_sso_session(name) : NULL;
+    s->sso_session = f->kind == PROFILE_CONFIG
+                         ? section_second_word(name, "sso-session")
+                         : NULL;
     ps->cur = s;
     return DG_OK;
 }
@@ -517,66 +450,58 @@ profile_file_parse(const char *data, size_t len, enum profile_kind kind,
 
 /* ---- lookups ------------------------------------------------------------ */
 
+/* The section defining profile name (sso: sso-session name), or NULL. */
 static const struct pf_section *
-find_profile(const struct profile_file *f, const char *profile)
+find_section(const struct profile_file *f, const char *name, int sso)
 {
-    if (!f || !profile)
+    if (!f || !name)
         return NULL;
     /* Later sections replace earlier ones (dict.update in file order). */
-    for (size_t i = f->nsecs; i-- > 0;)
-        if (f->secs[i].profile && strcmp(f->secs[i].profile, profile) == 0)
+    for (size_t i = f->nsecs; i-- > 0;) {
+        const char *defines = sso ? f->secs[i].sso_session : f->secs[i].profile;
+        if (defines && strcmp(defines, name) == 0)
             return &f->secs[i];
+    }
     return NULL;
 }
 
-static const struct pf_section *
-find_sso_session(const struct profile_file *f, const char *session)
+/* key in section s, else in [DEFAULT] (RawConfigParser's defaults). */
+static const char *
+section_get(const struct profile_file *f, const struct pf_section *s,
+            const char *key)
 {
-    if (!f || !session)
+    if (!s)
         return NULL;
-    for (size_t i = f->nsecs; i-- > 0;)
-        if (f->secs[i].sso_session &&
-            strcmp(f->secs[i].sso_session, session) == 0)
-            return &f->secs[i];
-    return NULL;
+    const struct pf_key *k = section_find(s, key);
+    if (!k)
+        k = section_find(&f->defaults, key);
+    return k ? k->value : NULL;
 }
 
 int
 profile_file_has_sso_session(const struct profile_file *f, const char *session)
 {
-    return find_sso_session(f, session) != NULL;
+    return find_section(f, session, 1) != NULL;
 }
 
 const char *
 profile_file_sso_session_get(const struct profile_file *f, const char *session,
                              const char *key)
 {
-    const struct pf_section *s = find_sso_session(f, session);
-    if (!s)
-        return NULL;
-    const struct pf_key *k = section_find(s, key);
-    if (!k)
-        k = section_find(&f->defaults, key);
-    return k ? k->value : NULL;
+    return section_get(f, find_section(f, session, 1), key);
 }
 
 int
 profile_file_has(const struct profile_file *f, const char *profile)
 {
-    return find_profile(f, profile) != NULL;
+    return find_section(f, profile, 0) != NULL;
 }
 
 const char *
 profile_file_get(const struct profile_file *f, const char *profile,
                  const char *key)
 {
-    const struct pf_section *s = find_profile(f, profile);
-    if (!s)
-        return NULL;
-    const struct pf_key *k = section_find(s, key);
-    if (!k)
-        k = section_find(&f->defaults, key);
-    return k ? k->value : NULL;
+    return section_get(f, find_section(f, profile, 0), key);
 }
 
 /* ---- resolution --------------------------------------------------------- */

@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
@@ -48,6 +47,7 @@
 #include <event2/util.h>
 
 #include "http.h"
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -96,29 +96,6 @@ struct pmsg {
     char origin[48];
     char data[];
 };
-
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-arm_tick(struct psrc *p, int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(p->tick, &tv);
-}
 
 static void
 cleanup_probe(struct psrc *p)
@@ -183,7 +160,7 @@ report(struct psrc *p, int ok, const char *detail)
     if (p->stopping)
         return;
     log_result(p, ok, detail);
-    int64_t now = wall_ms();
+    int64_t now = dg_clock_wall_ms();
     char when[DG_TIME_STR_LEN];
     timefmt_format(now, when);
     cJSON *m = cJSON_CreateObject();
@@ -283,7 +260,7 @@ https_done_cb(const struct http_response *resp, dg_rc rc,
         snprintf(detail, sizeof(detail), "cannot resolve %s: %s", p->host_name,
                  msg);
     else if (strcmp(code, "connect") == 0 &&
-             mono_ms() - p->started_ms < p->timeout_ms)
+             dg_clock_mono_ms() - p->started_ms < p->timeout_ms)
         snprintf(detail, sizeof(detail), "connect failed: %s", msg);
     else if (strcmp(code, "connect") == 0 || strcmp(code, "timeout") == 0)
         /* connect: TCP or the TLS handshake ran out of time */
@@ -314,7 +291,7 @@ start_https(struct psrc *p)
     struct pcall *t = dg_malloc(sizeof(*t));
     t->p = p;
     p->cur = t;
-    p->started_ms = mono_ms();
+    p->started_ms = dg_clock_mono_ms();
     p->call = http_start(p->engine, &req, https_done_cb, t);
 }
 
@@ -326,7 +303,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
     struct psrc *p = arg;
     if (p->stopping)
         return;
-    arm_tick(p, p->interval_s * 1000);
+    dg_clock_arm(p->tick, p->interval_s * 1000);
     if (p->paused || p->busy)
         return;
     p->busy = 1;
@@ -338,8 +315,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
         int spare = p->interval_s * 1000 - p->timeout_ms - 1;
         ms += spare < 250 ? (spare > 0 ? spare : 0) : 250;
     }
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(p->deadline, &tv);
+    dg_clock_arm(p->deadline, ms);
     if (p->https) {
         start_https(p);
         return;
@@ -394,7 +370,7 @@ started_cb(evutil_socket_t fd, short what, void *arg)
     if (p->stopping)
         return;
     p->host.started(&p->hdr, p->host.ctx);
-    arm_tick(p, 0);
+    dg_clock_arm(p->tick, 0);
 }
 
 static dg_rc

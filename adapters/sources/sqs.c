@@ -40,11 +40,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -99,21 +99,6 @@ struct sqsrc {
     struct event *delete_ev, *extend_ev, *backoff_ev, *state_ev;
     uint64_t received, deleted, delete_failed, extended, redelivered;
 };
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-arm(struct event *ev, int64_t ms)
-{
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(ev, &tv);
-}
 
 /* "https://sqs.eu-west-1.amazonaws.com/..." or
  * "https://eu-west-1.queue.amazonaws.com/...": the region; else "". */
@@ -309,7 +294,7 @@ on_receive(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
             cap = BACKOFF_MAX_MS;
         uint32_t r = 0;
         if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-            r = (uint32_t)mono_ms();
+            r = (uint32_t)dg_clock_mono_ms();
         int64_t delay = cap / 2 + (int64_t)(r % (uint32_t)(cap / 2 + 1));
         char ms[32];
         snprintf(ms, sizeof(ms), "%lld", (long long)delay);
@@ -318,7 +303,7 @@ on_receive(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
                "error", err ? err->msg : dg_rc_name(rc), "delay_ms", ms, NULL);
         if (!s->backing_off && !s->stopping) {
             s->backing_off = 1;
-            arm(s->backoff_ev, delay);
+            dg_clock_arm(s->backoff_ev, delay);
         }
         maybe_stopped(s);
         return;
@@ -331,7 +316,7 @@ on_receive(const void *result, dg_rc rc, const struct dg_err *err, void *ctx)
     char *rel_r[SQS_MAX_MESSAGES], *rel_m[SQS_MAX_MESSAGES];
     struct smsg *fresh[SQS_MAX_MESSAGES];
     size_t nrel = 0, nfresh = 0;
-    int64_t now = mono_ms();
+    int64_t now = dg_clock_mono_ms();
     for (size_t i = 0; i < res->n && i < SQS_MAX_MESSAGES; i++) {
         const struct sqs_message *in = &res->messages[i];
         if (!in->receipt_handle || !in->message_id)
@@ -401,7 +386,7 @@ extend_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct sqsrc *s = arg;
     if (s->vis > 0) {
-        int64_t now = mono_ms();
+        int64_t now = dg_clock_mono_ms();
         int64_t margin = (int64_t)s->vis * 1000 / 3;
         if (margin < 2 * EXTEND_EVERY_MS)
             margin = 2 * EXTEND_EVERY_MS;
@@ -422,7 +407,7 @@ extend_cb(evutil_socket_t fd, short what, void *arg)
             send_batch(s, 0, r, mid, n, s->vis);
     }
     if (!s->stopped)
-        arm(s->extend_ev, EXTEND_EVERY_MS);
+        dg_clock_arm(s->extend_ev, EXTEND_EVERY_MS);
 }
 
 /* ---- source ops -------------------------------------------------------- */
@@ -471,7 +456,7 @@ sqs_start(struct source *src)
     s->started = 1;
     log_kv(DG_LOG_INFO, "sqs: receiving", "queue", s->queue_url, NULL);
     event_active(s->state_ev, 0, 0);
-    arm(s->extend_ev, EXTEND_EVERY_MS);
+    dg_clock_arm(s->extend_ev, EXTEND_EVERY_MS);
     pump(s);
 }
 
@@ -537,7 +522,7 @@ sqs_ack(struct source *src, void *handle, enum source_outcome outcome)
             evtimer_del(s->delete_ev);
             flush_deletes(s);
         } else if (!evtimer_pending(s->delete_ev, NULL)) {
-            arm(s->delete_ev, DELETE_WINDOW_MS);
+            dg_clock_arm(s->delete_ev, DELETE_WINDOW_MS);
         }
     } else {
         /* Left to its visibility timeout: the queue redelivers it. */

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "clock.h"
 #include "creds.h"
 #include "creds_chain.h"
 #include "http.h"
@@ -95,60 +96,6 @@ env_base(struct ts_env *e)
     ts_env_set(e, "AWS_REGION", "us-east-1");
 }
 
-struct got {
-    int calls;
-    dg_rc rc;
-    char ak[64], sk[64], source[32];
-    int64_t expires;
-    struct dg_err err;
-};
-
-static void
-got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err, void *ctx)
-{
-    struct got *g = ctx;
-    g->calls++;
-    g->rc = rc;
-    if (c) {
-        snprintf(g->ak, sizeof(g->ak), "%s", c->access_key_id);
-        snprintf(g->sk, sizeof(g->sk), "%s", c->secret_access_key);
-        snprintf(g->source, sizeof(g->source), "%s", c->source);
-        g->expires = c->expires_ms;
-    }
-    if (err)
-        g->err = *err;
-}
-
-static int64_t
-wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    *(int *)arg = 1;
-}
-
-/* Runs until *n >= want (or 15 s pass: a lost completion fails). */
-static void
-run_until(struct event_base *b, const int *n, int want)
-{
-    int expired = 0;
-    struct event *t = evtimer_new(b, deadline_cb, &expired);
-    struct timeval tv = {15, 0};
-    evtimer_add(t, &tv);
-    while (*n < want && !expired)
-        event_base_loop(b, EVLOOP_ONCE);
-    event_free(t);
-    ck_assert_msg(*n >= want, "timed out waiting for completions");
-}
-
 struct fixture {
     struct event_base *b;
     struct http_engine *http;
@@ -175,11 +122,11 @@ fx_imds(struct fixture *fx)
 
 /* One get at the wall clock, then runs until g has `want` completions. */
 static void
-fx_get(struct fixture *fx, struct aws_creds_provider *p, struct got *g,
+fx_get(struct fixture *fx, struct aws_creds_provider *p, struct ts_creds_got *g,
        int want)
 {
-    aws_creds_get(p, wall_ms(), got_cb, g);
-    run_until(fx->b, &g->calls, want);
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, g);
+    ts_run_until(fx->b, &g->calls, want);
 }
 
 static void
@@ -211,7 +158,7 @@ START_TEST(test_imds_token_flow)
     fx_init(&fx);
     fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
+    struct ts_creds_got g = {0};
     fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "imds");
@@ -234,7 +181,7 @@ START_TEST(test_imds_token_rejected)
     md_control("{\"reject_tokens\": true}");
     fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
+    struct ts_creds_got g = {0};
     fx_get(&fx, p, &g, 1);
     ck_assert_int_eq(g.rc, DG_EREMOTE);
     ck_assert_int_eq(g.err.http_status, 401);
@@ -255,30 +202,30 @@ START_TEST(test_imds_refresh)
     md_control("{\"expires_in\": 60}");
     fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 30000, 20000);
-    struct got g = {0};
-    int64_t t = wall_ms();
-    aws_creds_get(p, t, got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    int64_t t = dg_clock_wall_ms();
+    aws_creds_get(p, t, ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_int_eq(g.rc, DG_OK);
     char first[64];
     snprintf(first, sizeof(first), "%s", g.ak);
     int64_t exp1 = g.expires;
     ck_assert_int_gt(exp1, t + 50000);
     /* fresh */
-    aws_creds_get(p, exp1 - 40000, got_cb, &g);
-    run_until(fx.b, &g.calls, 2);
+    aws_creds_get(p, exp1 - 40000, ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 2);
     ck_assert_str_eq(g.ak, first);
     ck_assert_int_eq(md_hits("imds_creds"), 1);
     /* advisory: old answer now, one background refresh */
-    aws_creds_get(p, exp1 - 25000, got_cb, &g);
-    aws_creds_get(p, exp1 - 25000, got_cb, &g);
-    run_until(fx.b, &g.calls, 4);
+    aws_creds_get(p, exp1 - 25000, ts_creds_got_cb, &g);
+    aws_creds_get(p, exp1 - 25000, ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 4);
     ck_assert_str_eq(g.ak, first);
     /* keep asking (each answered at once) until the refresh landed */
     for (int i = 0; i < 200 && strcmp(g.ak, first) == 0; i++) {
         int want = g.calls + 1;
-        aws_creds_get(p, exp1 - 25000, got_cb, &g);
-        run_until(fx.b, &g.calls, want);
+        aws_creds_get(p, exp1 - 25000, ts_creds_got_cb, &g);
+        ts_run_until(fx.b, &g.calls, want);
         if (strcmp(g.ak, first) == 0)
             event_base_loop(fx.b, EVLOOP_ONCE);
     }
@@ -287,11 +234,11 @@ START_TEST(test_imds_refresh)
     ck_assert_int_eq(md_hits("token"), 2);
     int64_t exp2 = g.expires;
     /* mandatory: 8 concurrent gets, one refresh */
-    struct got w[8];
+    struct ts_creds_got w[8];
     memset(w, 0, sizeof(w));
     int done = 0;
     for (int i = 0; i < 8; i++)
-        aws_creds_get(p, exp2 - 10000, got_cb, &w[i]);
+        aws_creds_get(p, exp2 - 10000, ts_creds_got_cb, &w[i]);
     for (int k = 0; k < 2000 && done < 8; k++) {
         event_base_loop(fx.b, EVLOOP_ONCE);
         done = 0;
@@ -321,7 +268,7 @@ START_TEST(test_ecs_full_uri)
     ts_env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
     ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
+    struct ts_creds_got g = {0};
     fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "ecs");
@@ -377,7 +324,7 @@ START_TEST(test_ecs_relative_uri)
                "/ecs/creds?id=1");
     ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
+    struct ts_creds_got g = {0};
     fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "ecs");
@@ -426,7 +373,7 @@ caller_identity(struct fixture *fx, struct aws_creds_provider *p,
     };
     struct call_got g = {0};
     aws_call(c, &req, call_cb, &g);
-    run_until(fx->b, &g.calls, 1);
+    ts_run_until(fx->b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_msg(strstr(g.body, want_in_arn), "%s", g.body);
     aws_client_free(c);
@@ -448,12 +395,12 @@ START_TEST(test_web_identity)
                "arn:aws:iam::123456789012:role/wi-role");
     ts_env_set(&fx.env, "AWS_ROLE_SESSION_NAME", "wi-session");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
+    struct ts_creds_got g = {0};
     fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "web-identity");
     ck_assert_int_eq(strncmp(g.ak, "ASIA", 4), 0);
-    ck_assert_int_gt(g.expires, wall_ms());
+    ck_assert_int_gt(g.expires, dg_clock_wall_ms());
     caller_identity(&fx, p, "assumed-role/wi-role/wi-session");
     aws_creds_provider_free(p);
 
@@ -500,7 +447,7 @@ START_TEST(test_assume_role_source_profile)
     ts_env_set(&fx.env, "AWS_SHARED_CREDENTIALS_FILE", cr);
     ts_env_set(&fx.env, "AWS_PROFILE", "ops");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
+    struct ts_creds_got g = {0};
     fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "assume-role");
@@ -545,7 +492,7 @@ START_TEST(test_assume_role_credential_source)
     ts_env_set(&fx.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI", url);
     ts_env_set(&fx.env, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-auth-secret");
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
+    struct ts_creds_got g = {0};
     fx_get(&fx, p, &g, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "assume-role");
@@ -565,8 +512,8 @@ START_TEST(test_free_during_fetch)
     fx_init(&fx);
     fx_imds(&fx);
     struct aws_creds_provider *p = fx_chain(&fx, 0, 0);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
     event_base_loop(fx.b, EVLOOP_NONBLOCK); /* the fetch starts */
     aws_creds_provider_free(p);
     ck_assert_int_eq(g.calls, 1);

@@ -23,6 +23,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "client.h"
+#include "clock.h"
 #include "creds.h"
 #include "creds_chain.h"
 #include "http.h"
@@ -38,84 +39,6 @@ need_env(const char *name)
     const char *v = getenv(name); /* NOLINT(concurrency-mt-unsafe) */
     ck_assert_msg(v && *v, "%s not set: run through test_creds_run.py", name);
     return v;
-}
-
-struct fake_env {
-    const char *kv[16][2];
-};
-
-static const char *
-fake_getenv(const char *name, void *ctx)
-{
-    struct fake_env *e = ctx;
-    for (size_t i = 0; i < 16 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], name) == 0)
-            return e->kv[i][1];
-    return NULL;
-}
-
-static void
-env_set(struct fake_env *e, const char *k, const char *v)
-{
-    size_t i = 0;
-    for (; i < 15 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], k) == 0)
-            break;
-    e->kv[i][0] = k;
-    e->kv[i][1] = v;
-}
-
-struct got {
-    int calls;
-    dg_rc rc;
-    char ak[64], sk[64], source[32];
-    int64_t expires;
-    struct dg_err err;
-};
-
-static void
-got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err, void *ctx)
-{
-    struct got *g = ctx;
-    g->calls++;
-    g->rc = rc;
-    if (c) {
-        snprintf(g->ak, sizeof(g->ak), "%s", c->access_key_id);
-        snprintf(g->sk, sizeof(g->sk), "%s", c->secret_access_key);
-        snprintf(g->source, sizeof(g->source), "%s", c->source);
-        g->expires = c->expires_ms;
-    }
-    if (err)
-        g->err = *err;
-}
-
-static int64_t
-wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    *(int *)arg = 1;
-}
-
-static void
-run_until(struct event_base *b, const int *n, int want)
-{
-    int expired = 0;
-    struct event *t = evtimer_new(b, deadline_cb, &expired);
-    struct timeval tv = {20, 0};
-    evtimer_add(t, &tv);
-    while (*n < want && !expired)
-        event_base_loop(b, EVLOOP_ONCE);
-    event_free(t);
-    ck_assert_msg(*n >= want, "timed out waiting for completions");
 }
 
 /* ---- a temporary HOME with config and scripts ------------------------------
@@ -159,7 +82,7 @@ write_file(const char *rel, const char *text, int mode)
 struct fixture {
     struct event_base *b;
     struct http_engine *http;
-    struct fake_env env;
+    struct ts_env env;
     char *config;
 };
 
@@ -170,11 +93,11 @@ fx_init(struct fixture *fx, const char *config_text)
     fx->http = http_engine_new(fx->b, NULL);
     memset(&fx->env, 0, sizeof(fx->env));
     fx->config = write_file(".aws/config", config_text, 0600);
-    env_set(&fx->env, "HOME", home);
-    env_set(&fx->env, "AWS_CONFIG_FILE", fx->config);
-    env_set(&fx->env, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/creds");
-    env_set(&fx->env, "AWS_EC2_METADATA_DISABLED", "true");
-    env_set(&fx->env, "AWS_REGION", "us-east-1");
+    ts_env_set(&fx->env, "HOME", home);
+    ts_env_set(&fx->env, "AWS_CONFIG_FILE", fx->config);
+    ts_env_set(&fx->env, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/creds");
+    ts_env_set(&fx->env, "AWS_EC2_METADATA_DISABLED", "true");
+    ts_env_set(&fx->env, "AWS_REGION", "us-east-1");
 }
 
 static void
@@ -188,7 +111,7 @@ fx_cleanup(struct fixture *fx)
 static struct aws_creds_provider *
 fx_chain(struct fixture *fx)
 {
-    struct creds_chain_opts o = {.env = fake_getenv, .env_ctx = &fx->env};
+    struct creds_chain_opts o = {.env = ts_env_get, .env_ctx = &fx->env};
     return creds_chain_new(fx->b, fx->http, &o);
 }
 
@@ -218,7 +141,7 @@ caller_identity(struct fixture *fx, struct aws_creds_provider *p,
                 const char *want_in_arn)
 {
     struct aws_client_opts co = {
-        .region = "us-east-1", .env = fake_getenv, .hook_ctx = &fx->env};
+        .region = "us-east-1", .env = ts_env_get, .hook_ctx = &fx->env};
     struct aws_client *c = aws_client_new(fx->b, fx->http, p, &co);
     struct aws_request req = {
         .svc = &aws_svc_sts,
@@ -229,7 +152,7 @@ caller_identity(struct fixture *fx, struct aws_creds_provider *p,
     };
     struct call_got g = {0};
     aws_call(c, &req, call_cb, &g);
-    run_until(fx->b, &g.calls, 1);
+    ts_run_until(fx->b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_msg(strstr(g.body, want_in_arn), "%s", g.body);
     aws_client_free(c);
@@ -257,16 +180,16 @@ START_TEST(test_assume_role_from_process)
                             helper);
     struct fixture fx;
     fx_init(&fx, text);
-    env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
-    env_set(&fx.env, "AWS_PROFILE", "ops");
+    ts_env_set(&fx.env, "AWS_ENDPOINT_URL_STS", need_env("CREDS_MOTO_URL"));
+    ts_env_set(&fx.env, "AWS_PROFILE", "ops");
     struct aws_creds_provider *p = fx_chain(&fx);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "assume-role");
     ck_assert_int_eq(strncmp(g.ak, "ASIA", 4), 0);
-    ck_assert_int_gt(g.expires, wall_ms());
+    ck_assert_int_gt(g.expires, dg_clock_wall_ms());
     caller_identity(&fx, p, "111122223333:assumed-role/dr-op/from-process");
     char *count = dg_sprintf("%s.count", helper);
     FILE *f = fopen(count, "r");
@@ -283,8 +206,8 @@ START_TEST(test_assume_role_from_process)
         "#!/bin/sh\necho '" SECRET "'\necho '" SECRET "' >&2\nexit 2\n", 0755));
     p = fx_chain(&fx);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_str_eq(g.err.code, "exit");
     ck_assert_msg(strstr(g.err.msg, "helper exited with status 2"), "%s",
@@ -360,7 +283,7 @@ portal_cb(struct evhttp_request *req, void *arg)
             "{\"roleCredentials\": {\"accessKeyId\": \"ASIASSO000000001\", "
             "\"secretAccessKey\": \"sso-secret\", \"sessionToken\": "
             "\"sso-session-token\", \"expiration\": %lld}}",
-            (long long)(wall_ms() + 3600 * 1000));
+            (long long)(dg_clock_wall_ms() + 3600 * 1000));
         evhttp_send_reply(req, 200, "OK", out);
     }
     evbuffer_free(out);
@@ -421,7 +344,7 @@ sso_env(struct fixture *fx, struct portal *pt, char *url, size_t n)
 {
     portal_start(pt, fx->b);
     snprintf(url, n, "http://127.0.0.1:%d", pt->port);
-    env_set(&fx->env, "AWS_ENDPOINT_URL_SSO", url);
+    ts_env_set(&fx->env, "AWS_ENDPOINT_URL_SSO", url);
 }
 
 START_TEST(test_sso_session_ok)
@@ -432,26 +355,26 @@ START_TEST(test_sso_session_ok)
     char url[64];
     sso_env(&fx, &pt, url, sizeof(url));
     write_token(KEY_SESSION, "2099-01-01T00:00:00Z");
-    env_set(&fx.env, "AWS_PROFILE", "dr");
+    ts_env_set(&fx.env, "AWS_PROFILE", "dr");
     struct aws_creds_provider *p = fx_chain(&fx);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "sso");
     ck_assert_str_eq(g.ak, "ASIASSO000000001");
     ck_assert_str_eq(g.sk, "sso-secret");
-    ck_assert_int_gt(g.expires, wall_ms() + 3500 * 1000);
+    ck_assert_int_gt(g.expires, dg_clock_wall_ms() + 3500 * 1000);
     ck_assert_int_eq(pt.hits, 1);
     ck_assert_str_eq(pt.last_query,
                      "account_id=111122223333&role_name=DrOperator");
     /* cached until the refresh window */
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 2);
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 2);
     ck_assert_int_eq(pt.hits, 1);
     /* inside the mandatory window the portal is asked again */
-    aws_creds_get(p, g.expires - 60 * 1000, got_cb, &g);
-    run_until(fx.b, &g.calls, 3);
+    aws_creds_get(p, g.expires - 60 * 1000, ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 3);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_int_eq(pt.hits, 2);
     aws_creds_provider_free(p);
@@ -469,11 +392,11 @@ START_TEST(test_sso_legacy_ok)
     sso_env(&fx, &pt, url, sizeof(url));
     /* the AWS CLI v1 wrote "UTC" instead of "Z" */
     write_token(KEY_URL, "2099-01-01T00:00:00UTC");
-    env_set(&fx.env, "AWS_PROFILE", "legacy");
+    ts_env_set(&fx.env, "AWS_PROFILE", "legacy");
     struct aws_creds_provider *p = fx_chain(&fx);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "sso");
     ck_assert_str_eq(pt.last_query,
@@ -492,11 +415,11 @@ START_TEST(test_sso_expired_token)
     char url[64];
     sso_env(&fx, &pt, url, sizeof(url));
     write_token(KEY_SESSION, "2020-01-01T00:00:00Z");
-    env_set(&fx.env, "AWS_PROFILE", "dr");
+    ts_env_set(&fx.env, "AWS_PROFILE", "dr");
     struct aws_creds_provider *p = fx_chain(&fx);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_str_eq(g.err.code, "sso_expired");
     ck_assert_msg(strstr(g.err.msg, "aws sso login --sso-session dr-sso"), "%s",
@@ -507,11 +430,11 @@ START_TEST(test_sso_expired_token)
     aws_creds_provider_free(p);
 
     /* no cache file at all */
-    env_set(&fx.env, "AWS_PROFILE", "legacy");
+    ts_env_set(&fx.env, "AWS_PROFILE", "legacy");
     p = fx_chain(&fx);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_str_eq(g.err.code, "sso_no_token");
     ck_assert_msg(strstr(g.err.msg, "aws sso login --profile legacy"), "%s",
@@ -532,11 +455,11 @@ START_TEST(test_sso_portal_refuses)
     sso_env(&fx, &pt, url, sizeof(url));
     pt.refuse = 1;
     write_token(KEY_SESSION, "2099-01-01T00:00:00Z");
-    env_set(&fx.env, "AWS_PROFILE", "dr");
+    ts_env_set(&fx.env, "AWS_PROFILE", "dr");
     struct aws_creds_provider *p = fx_chain(&fx);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_int_eq(g.rc, DG_EREMOTE);
     ck_assert_int_eq(g.err.http_status, 403);
     ck_assert_str_eq(g.err.code, "sso_unauthorized");
@@ -556,9 +479,9 @@ static void
 assume_with_region(struct fixture *fx)
 {
     struct aws_creds_provider *p = fx_chain(fx);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx->b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx->b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "ASIAFAKESTS00001");
     aws_creds_provider_free(p);
@@ -579,9 +502,9 @@ START_TEST(test_profile_region_for_sts)
     char url[64];
     portal_start(&pt, fx.b);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", pt.port);
-    env_set(&fx.env, "AWS_ENDPOINT_URL_STS", url);
-    env_set(&fx.env, "AWS_PROFILE", "ops");
-    env_set(&fx.env, "AWS_REGION", NULL);
+    ts_env_set(&fx.env, "AWS_ENDPOINT_URL_STS", url);
+    ts_env_set(&fx.env, "AWS_PROFILE", "ops");
+    ts_env_set(&fx.env, "AWS_REGION", NULL);
 
     /* nothing pins a region: the selected profile's, for every hop */
     assume_with_region(&fx);
@@ -589,19 +512,19 @@ START_TEST(test_profile_region_for_sts)
                   pt.sts_auth);
 
     /* AWS_DEFAULT_REGION beats the profile (botocore's session region) */
-    env_set(&fx.env, "AWS_DEFAULT_REGION", "sa-east-1");
+    ts_env_set(&fx.env, "AWS_DEFAULT_REGION", "sa-east-1");
     assume_with_region(&fx);
     ck_assert_msg(strstr(pt.sts_auth, "/sa-east-1/sts/aws4_request"), "%s",
                   pt.sts_auth);
-    env_set(&fx.env, "AWS_DEFAULT_REGION", NULL);
+    ts_env_set(&fx.env, "AWS_DEFAULT_REGION", NULL);
 
     /* a region drgate's config pins wins */
     struct creds_chain_opts o = {
-        .env = fake_getenv, .env_ctx = &fx.env, .region = "us-west-1"};
+        .env = ts_env_get, .env_ctx = &fx.env, .region = "us-west-1"};
     struct aws_creds_provider *p = creds_chain_new(fx.b, fx.http, &o);
-    struct got g = {0};
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_msg(strstr(pt.sts_auth, "/us-west-1/sts/aws4_request"), "%s",
                   pt.sts_auth);
@@ -619,11 +542,11 @@ START_TEST(test_profile_region_for_sts)
                            "aws_access_key_id = AKIDBASE00000001\n"
                            "aws_secret_access_key = base-secret\n",
                            0600);
-    env_set(&fx.env, "AWS_CONFIG_FILE", fx.config);
+    ts_env_set(&fx.env, "AWS_CONFIG_FILE", fx.config);
     p = creds_chain_new(fx.b, fx.http, &o);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, wall_ms(), got_cb, &g);
-    run_until(fx.b, &g.calls, 1);
+    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
+    ts_run_until(fx.b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_msg(strstr(pt.sts_auth, "/eu-north-1/sts/aws4_request"), "%s",
                   pt.sts_auth);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "creds.h"
 #include "mem.h"
 #include "plan.h"
 
@@ -197,4 +198,44 @@ ts_env_set(struct ts_env *e, const char *k, const char *v)
             break;
     e->kv[i][0] = k;
     e->kv[i][1] = v;
+}
+
+static void
+run_until_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    *(int *)arg = 1;
+}
+
+void
+ts_run_until(struct event_base *b, const int *n, int want)
+{
+    int expired = 0;
+    struct event *t = evtimer_new(b, run_until_deadline, &expired);
+    struct timeval tv = {20, 0};
+    evtimer_add(t, &tv);
+    while (*n < want && !expired)
+        event_base_loop(b, EVLOOP_ONCE);
+    event_free(t);
+    ck_assert_msg(*n >= want, "timed out waiting for completions");
+}
+
+void
+ts_creds_got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err,
+                void *ctx)
+{
+    struct ts_creds_got *g = ctx;
+    g->calls++;
+    g->rc = rc;
+    if (c) {
+        snprintf(g->ak, sizeof(g->ak), "%s", c->access_key_id);
+        snprintf(g->sk, sizeof(g->sk), "%s", c->secret_access_key);
+        snprintf(g->source, sizeof(g->source), "%s", c->source);
+        g->expires = c->expires_ms;
+    } else {
+        g->ak[0] = g->sk[0] = g->source[0] = '\0';
+    }
+    if (err)
+        g->err = *err;
 }

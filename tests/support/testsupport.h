@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "err.h"
 #include "source.h"
 
 /* Returns DRGATE_TEST_DATA "/" rel in a static buffer. */
@@ -28,6 +29,24 @@ struct ts_env {
 };
 const char *ts_env_get(const char *name, void *ctx); /* ctx: struct ts_env */
 void ts_env_set(struct ts_env *e, const char *k, const char *v);
+
+/* Loops b until *n >= want; fails the test after 20 s (a lost
+ * completion). */
+void ts_run_until(struct event_base *b, const int *n, int want);
+
+struct aws_creds;
+/* What an aws_creds_fn delivered, for the credentials tests: pass
+ * ts_creds_got_cb with a zeroed struct ts_creds_got as ctx. Without
+ * credentials ak, sk and source are emptied; err is copied when given. */
+struct ts_creds_got {
+    int calls;
+    dg_rc rc;
+    char ak[64], sk[64], source[32];
+    int64_t expires;
+    struct dg_err err;
+};
+void ts_creds_got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err,
+                     void *ctx);
 
 struct plan;
 /* Builds a one-layer, one-step plan (runbook "test", trigger "policy",

@@ -222,27 +222,6 @@ ran_cb(const char *out, size_t len, dg_rc rc, const struct dg_err *err,
 }
 
 static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    *(int *)arg = 1;
-}
-
-static void
-run_until(struct event_base *b, const int *n, int want)
-{
-    int expired = 0;
-    struct event *t = evtimer_new(b, deadline_cb, &expired);
-    struct timeval tv = {20, 0};
-    evtimer_add(t, &tv);
-    while (*n < want && !expired)
-        event_base_loop(b, EVLOOP_ONCE);
-    event_free(t);
-    ck_assert_msg(*n >= want, "timed out waiting for completions");
-}
-
-static void
 sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -266,7 +245,7 @@ START_TEST(test_run_ok)
     struct credproc *p = credproc_start(b, s, 0, ran_cb, &r);
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(r.calls, 0); /* never synchronous */
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_msg(r.rc == DG_OK, "%s", r.err.msg);
     ck_assert_ptr_nonnull(strstr(r.out, "\"AKID\""));
     ck_assert_ptr_null(strstr(r.out, "noise")); /* stderr is not stdout */
@@ -276,7 +255,7 @@ START_TEST(test_run_ok)
     char *cmd = dg_sprintf("%s 'a b' \"c'd\" $HOME", s2);
     memset(&r, 0, sizeof(r));
     credproc_start(b, cmd, 0, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_int_eq(r.rc, DG_OK);
     ck_assert_str_eq(r.out, "a b|c'd|$HOME|end\n");
     dg_free(cmd);
@@ -293,7 +272,7 @@ START_TEST(test_run_fd_hygiene)
     char *s = script("fds.sh", "ls /proc/self/fd | wc -l\n");
     struct ran r = {0};
     credproc_start(b, s, 0, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_int_eq(r.rc, DG_OK);
     /* 0, 1, 2 and the one ls holds open on /proc/self/fd */
     ck_assert_int_le(atoi(r.out), 4);
@@ -310,7 +289,7 @@ START_TEST(test_run_exit_status)
     char *cmd = dg_sprintf("%s --token " SECRET, s);
     struct ran r = {0};
     credproc_start(b, cmd, 0, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_int_eq(r.rc, DG_EINVALID);
     ck_assert_str_eq(r.err.code, "exit");
     ck_assert_ptr_nonnull(strstr(r.err.msg, "fail.sh"));
@@ -323,7 +302,7 @@ START_TEST(test_run_exit_status)
     char *s2 = script("sig.sh", "kill -TERM $$\n");
     memset(&r, 0, sizeof(r));
     credproc_start(b, s2, 0, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_str_eq(r.err.code, "exit");
     ck_assert_ptr_nonnull(strstr(r.err.msg, "signal 15"));
     dg_free(s2);
@@ -344,7 +323,7 @@ START_TEST(test_run_timeout_reaped)
     char *s = script("slow.sh", body);
     struct ran r = {0};
     credproc_start(b, s, 300, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_int_eq(r.rc, DG_ETRANSIENT);
     ck_assert_str_eq(r.err.code, "timeout");
     ck_assert_ptr_nonnull(strstr(r.err.msg, "slow.sh"));
@@ -389,7 +368,7 @@ START_TEST(test_run_too_large)
     char *s = script("big.sh", body);
     struct ran r = {0};
     credproc_start(b, s, 10000, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_int_eq(r.rc, DG_EINVALID);
     ck_assert_str_eq(r.err.code, "too_large");
     ck_assert_ptr_null(strstr(r.err.msg, SECRET));
@@ -407,7 +386,7 @@ START_TEST(test_run_bad_program)
     struct ran r = {0};
     credproc_start(b, "/nonexistent/get-creds --secret " SECRET, 0, ran_cb, &r);
     ck_assert_int_eq(r.calls, 0);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_int_eq(r.rc, DG_EINVALID);
     ck_assert_str_eq(r.err.code, "bad_command");
     ck_assert_ptr_nonnull(strstr(r.err.msg, "get-creds"));
@@ -415,12 +394,12 @@ START_TEST(test_run_bad_program)
 
     memset(&r, 0, sizeof(r));
     credproc_start(b, "drgate-no-such-program-xyz", 0, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_str_eq(r.err.code, "bad_command");
 
     memset(&r, 0, sizeof(r));
     credproc_start(b, "'unclosed " SECRET, 0, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_str_eq(r.err.code, "bad_command");
     ck_assert_ptr_null(strstr(r.err.msg, SECRET));
 
@@ -429,7 +408,7 @@ START_TEST(test_run_bad_program)
     ck_assert_int_eq(chmod(s, 0644), 0);
     memset(&r, 0, sizeof(r));
     credproc_start(b, s, 0, ran_cb, &r);
-    run_until(b, &r.calls, 1);
+    ts_run_until(b, &r.calls, 1);
     ck_assert_str_eq(r.err.code, "bad_command");
     dg_free(s);
     event_base_free(b);
@@ -467,54 +446,6 @@ END_TEST
 /* ---- the chain ------------------------------------------------------------
  */
 
-struct fake_env {
-    const char *kv[16][2];
-};
-
-static const char *
-fake_getenv(const char *name, void *ctx)
-{
-    struct fake_env *e = ctx;
-    for (size_t i = 0; i < 16 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], name) == 0)
-            return e->kv[i][1];
-    return NULL;
-}
-
-static void
-env_set(struct fake_env *e, const char *k, const char *v)
-{
-    size_t i = 0;
-    for (; i < 15 && e->kv[i][0]; i++)
-        if (strcmp(e->kv[i][0], k) == 0)
-            break;
-    e->kv[i][0] = k;
-    e->kv[i][1] = v;
-}
-
-struct got {
-    int calls;
-    dg_rc rc;
-    char ak[64], source[32];
-    int64_t expires;
-    struct dg_err err;
-};
-
-static void
-got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err, void *ctx)
-{
-    struct got *g = ctx;
-    g->calls++;
-    g->rc = rc;
-    if (c) {
-        snprintf(g->ak, sizeof(g->ak), "%s", c->access_key_id);
-        snprintf(g->source, sizeof(g->source), "%s", c->source);
-        g->expires = c->expires_ms;
-    }
-    if (err)
-        g->err = *err;
-}
-
 /* A credential_process that counts its runs in a file and prints keys
  * AKIDPROC<n>, with the given Expiration (NULL: none). */
 static char *
@@ -544,14 +475,14 @@ write_config(const char *text)
 }
 
 static struct aws_creds_provider *
-chain_for(struct event_base *b, struct fake_env *env, const char *config)
+chain_for(struct event_base *b, struct ts_env *env, const char *config)
 {
     memset(env, 0, sizeof(*env));
-    env_set(env, "AWS_CONFIG_FILE", config);
-    env_set(env, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
-    env_set(env, "AWS_EC2_METADATA_DISABLED", "true");
+    ts_env_set(env, "AWS_CONFIG_FILE", config);
+    ts_env_set(env, "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+    ts_env_set(env, "AWS_EC2_METADATA_DISABLED", "true");
     struct creds_chain_opts o = {
-        .env = fake_getenv,
+        .env = ts_env_get,
         .env_ctx = env,
         .process_timeout_ms = 5000,
     };
@@ -566,18 +497,18 @@ START_TEST(test_chain_process_static)
     char *s = counting_script(NULL);
     char *text = dg_sprintf("[default]\ncredential_process = %s\n", s);
     char *cfg = write_config(text);
-    struct fake_env env;
+    struct ts_env env;
     struct aws_creds_provider *p = chain_for(b, &env, cfg);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
-    run_until(b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
+    ts_run_until(b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "process");
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     ck_assert_int_eq(g.expires, 0);
     /* non-expiring: never re-run, even far in the future */
-    aws_creds_get(p, T0 + 400LL * 24 * 3600 * 1000, got_cb, &g);
-    run_until(b, &g.calls, 2);
+    aws_creds_get(p, T0 + 400LL * 24 * 3600 * 1000, ts_creds_got_cb, &g);
+    ts_run_until(b, &g.calls, 2);
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     char *count = dg_sprintf("%s/count", tmpdir);
     ck_assert_int_eq(read_long(count), 1);
@@ -596,23 +527,23 @@ START_TEST(test_chain_process_refresh)
     char *s = counting_script("2030-01-01T00:00:00Z");
     char *text = dg_sprintf("[profile proc]\ncredential_process = %s\n", s);
     char *cfg = write_config(text);
-    struct fake_env env;
+    struct ts_env env;
     struct aws_creds_provider *p = chain_for(b, &env, cfg);
-    env_set(&env, "AWS_PROFILE", "proc");
+    ts_env_set(&env, "AWS_PROFILE", "proc");
     char *count = dg_sprintf("%s/count", tmpdir);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
-    run_until(b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
+    ts_run_until(b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     ck_assert_int_eq(g.expires, 1893456000000LL);
     /* fresh: cached */
-    aws_creds_get(p, T0 + 10 * 60 * 1000, got_cb, &g);
-    run_until(b, &g.calls, 2);
+    aws_creds_get(p, T0 + 10 * 60 * 1000, ts_creds_got_cb, &g);
+    ts_run_until(b, &g.calls, 2);
     ck_assert_int_eq(read_long(count), 1);
     /* 5 min before expiry (mandatory window): the command runs again */
-    aws_creds_get(p, 1893456000000LL - 5 * 60 * 1000, got_cb, &g);
-    run_until(b, &g.calls, 3);
+    aws_creds_get(p, 1893456000000LL - 5 * 60 * 1000, ts_creds_got_cb, &g);
+    ts_run_until(b, &g.calls, 3);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "AKIDPROC2");
     ck_assert_int_eq(read_long(count), 2);
@@ -636,11 +567,11 @@ START_TEST(test_chain_process_precedence)
                             "aws_secret_access_key = config-secret\n",
                             s);
     char *cfg = write_config(text);
-    struct fake_env env;
+    struct ts_env env;
     struct aws_creds_provider *p = chain_for(b, &env, cfg);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
-    run_until(b, &g.calls, 1);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
+    ts_run_until(b, &g.calls, 1);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     aws_creds_provider_free(p);
@@ -652,10 +583,10 @@ START_TEST(test_chain_process_precedence)
           f);
     fclose(f);
     p = chain_for(b, &env, cfg);
-    env_set(&env, "AWS_SHARED_CREDENTIALS_FILE", crp);
+    ts_env_set(&env, "AWS_SHARED_CREDENTIALS_FILE", crp);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, T0, got_cb, &g);
-    run_until(b, &g.calls, 1);
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
+    ts_run_until(b, &g.calls, 1);
     ck_assert_str_eq(g.ak, "AKIDCREDS");
     ck_assert_str_eq(g.source, "profile");
     aws_creds_provider_free(p);
@@ -688,11 +619,11 @@ START_TEST(test_chain_process_errors)
         char *text =
             dg_sprintf("[default]\ncredential_process = %s " SECRET "\n", s);
         char *cfg = write_config(text);
-        struct fake_env env;
+        struct ts_env env;
         struct aws_creds_provider *p = chain_for(b, &env, cfg);
-        struct got g = {0};
-        aws_creds_get(p, T0, got_cb, &g);
-        run_until(b, &g.calls, 1);
+        struct ts_creds_got g = {0};
+        aws_creds_get(p, T0, ts_creds_got_cb, &g);
+        ts_run_until(b, &g.calls, 1);
         ck_assert_int_ne(g.rc, DG_OK);
         ck_assert_msg(strstr(g.err.msg, want[i]), "%s", g.err.msg);
         ck_assert_msg(strstr(g.err.msg, name), "%s", g.err.msg);
@@ -717,10 +648,10 @@ START_TEST(test_chain_free_during_process)
     char *s = script("hang.sh", body);
     char *text = dg_sprintf("[default]\ncredential_process = %s\n", s);
     char *cfg = write_config(text);
-    struct fake_env env;
+    struct ts_env env;
     struct aws_creds_provider *p = chain_for(b, &env, cfg);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     for (int i = 0; i < 500 && read_long(pidf) <= 0; i++) {
         event_base_loop(b, EVLOOP_NONBLOCK);
         sleep_ms(5);

@@ -406,32 +406,6 @@ END_TEST
 /* ---- the provider on a loop -------------------------------------------------
  */
 
-struct got {
-    int calls;
-    dg_rc rc;
-    char ak[64];
-    char source[32];
-    struct dg_err err;
-    int64_t expires;
-};
-
-static void
-got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err, void *ctx)
-{
-    struct got *g = ctx;
-    g->calls++;
-    g->rc = rc;
-    if (c) {
-        snprintf(g->ak, sizeof(g->ak), "%s", c->access_key_id);
-        snprintf(g->source, sizeof(g->source), "%s", c->source);
-        g->expires = c->expires_ms;
-    } else {
-        g->ak[0] = '\0';
-    }
-    if (err)
-        g->err = *err;
-}
-
 static void
 run(struct event_base *b)
 {
@@ -457,8 +431,8 @@ START_TEST(test_creds_env_static)
     env_set(&env, "AWS_SECRET_ACCESS_KEY", "SEKRIT");
     env_set(&env, "AWS_SESSION_TOKEN", "TOK");
     struct aws_creds_provider *p = env_chain(b, &env);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     ck_assert_int_eq(g.calls, 0); /* never from inside get */
     run(b);
     ck_assert_int_eq(g.calls, 1);
@@ -468,7 +442,7 @@ START_TEST(test_creds_env_static)
     ck_assert_int_eq(g.expires, 0);
     /* no expiry: cached forever, the environment is not read again */
     env_set(&env, "AWS_ACCESS_KEY_ID", "AK2");
-    aws_creds_get(p, T0 + 1000 * MIN, got_cb, &g);
+    aws_creds_get(p, T0 + 1000 * MIN, ts_creds_got_cb, &g);
     ck_assert_int_eq(g.calls, 1);
     run(b);
     ck_assert_int_eq(g.calls, 2);
@@ -488,8 +462,8 @@ START_TEST(test_creds_refresh_cycle)
     env_set(&env, "AWS_CREDENTIAL_EXPIRATION", "2030-01-01T01:00:00Z");
     const int64_t exp1 = T0 + 60 * MIN;
     struct aws_creds_provider *p = env_chain(b, &env);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     run(b);
     ck_assert_str_eq(g.ak, "AK1");
     ck_assert_int_eq(g.expires, exp1);
@@ -498,35 +472,35 @@ START_TEST(test_creds_refresh_cycle)
     /* fresh: served from the cache */
     env_set(&env, "AWS_ACCESS_KEY_ID", "AK2");
     env_set(&env, "AWS_CREDENTIAL_EXPIRATION", "2030-01-01T02:00:00Z");
-    aws_creds_get(p, exp1 - 16 * MIN, got_cb, &g);
+    aws_creds_get(p, exp1 - 16 * MIN, ts_creds_got_cb, &g);
     run(b);
     ck_assert_str_eq(g.ak, "AK1");
     ck_assert_int_eq(env.expiration_reads, 1);
 
     /* advisory: the cached one now, a background refresh for later */
-    aws_creds_get(p, exp1 - 12 * MIN, got_cb, &g);
+    aws_creds_get(p, exp1 - 12 * MIN, ts_creds_got_cb, &g);
     run(b);
     ck_assert_int_eq(g.calls, 3);
     ck_assert_str_eq(g.ak, "AK1");
     ck_assert_int_eq(env.expiration_reads, 2);
-    aws_creds_get(p, exp1 - 12 * MIN, got_cb, &g);
+    aws_creds_get(p, exp1 - 12 * MIN, ts_creds_got_cb, &g);
     run(b);
     ck_assert_str_eq(g.ak, "AK2");
     const int64_t exp2 = T0 + 120 * MIN;
 
     /* a failed advisory refresh costs nothing */
     env_set(&env, "AWS_SECRET_ACCESS_KEY", "");
-    aws_creds_get(p, exp2 - 12 * MIN, got_cb, &g);
+    aws_creds_get(p, exp2 - 12 * MIN, ts_creds_got_cb, &g);
     run(b);
     ck_assert_int_eq(g.rc, DG_OK);
     ck_assert_str_eq(g.ak, "AK2");
     ck_assert_int_eq(env.expiration_reads, 2); /* failed before reading it */
 
     /* mandatory: concurrent gets wait for one refresh, and fail with it */
-    struct got w[5];
+    struct ts_creds_got w[5];
     memset(w, 0, sizeof(w));
     for (int i = 0; i < 5; i++)
-        aws_creds_get(p, exp2 - 5 * MIN, got_cb, &w[i]);
+        aws_creds_get(p, exp2 - 5 * MIN, ts_creds_got_cb, &w[i]);
     run(b);
     for (int i = 0; i < 5; i++) {
         ck_assert_int_eq(w[i].calls, 1);
@@ -542,7 +516,7 @@ START_TEST(test_creds_refresh_cycle)
     int before = env.expiration_reads;
     memset(w, 0, sizeof(w));
     for (int i = 0; i < 5; i++)
-        aws_creds_get(p, exp2 - 5 * MIN, got_cb, &w[i]);
+        aws_creds_get(p, exp2 - 5 * MIN, ts_creds_got_cb, &w[i]);
     run(b);
     ck_assert_int_eq(env.expiration_reads, before + 1);
     for (int i = 0; i < 5; i++) {
@@ -553,7 +527,7 @@ START_TEST(test_creds_refresh_cycle)
     /* a refresh that yields expired credentials fails */
     env_set(&env, "AWS_CREDENTIAL_EXPIRATION", "2029-01-01T00:00:00Z");
     env_set(&env, "AWS_ACCESS_KEY_ID", "AK4");
-    aws_creds_get(p, T0 + 180 * MIN, got_cb, &g);
+    aws_creds_get(p, T0 + 180 * MIN, ts_creds_got_cb, &g);
     run(b);
     ck_assert_int_eq(g.rc, DG_EREMOTE);
     ck_assert_str_eq(g.err.code, "expired");
@@ -591,8 +565,8 @@ START_TEST(test_creds_profile_files)
     env_set(&env, "AWS_SHARED_CREDENTIALS_FILE", cr);
     env_set(&env, "AWS_PROFILE", "dev");
     struct aws_creds_provider *p = env_chain(b, &env);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     run(b);
     ck_assert_int_eq(g.rc, DG_OK);
     ck_assert_str_eq(g.ak, "AKDEV");
@@ -603,7 +577,7 @@ START_TEST(test_creds_profile_files)
     env_set(&env, "AWS_SHARED_CREDENTIALS_FILE", bad);
     p = env_chain(b, &env);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, T0, got_cb, &g);
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     run(b);
     ck_assert_int_eq(g.calls, 1);
     ck_assert_int_eq(g.rc, DG_EINVALID);
@@ -619,7 +593,7 @@ START_TEST(test_creds_profile_files)
     env_set(&env, "AWS_EC2_METADATA_DISABLED", "true");
     p = env_chain(b, &env);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, T0, got_cb, &g);
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     run(b);
     ck_assert_int_eq(g.calls, 1);
     ck_assert_str_eq(g.err.code, "no_credentials");
@@ -644,8 +618,8 @@ START_TEST(test_creds_free_pending)
     env_set(&env, "AWS_ACCESS_KEY_ID", "AK1");
     env_set(&env, "AWS_SECRET_ACCESS_KEY", "SEKRIT");
     struct aws_creds_provider *p = env_chain(b, &env);
-    struct got g = {0};
-    aws_creds_get(p, T0, got_cb, &g);
+    struct ts_creds_got g = {0};
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     aws_creds_provider_free(p);
     ck_assert_int_eq(g.calls, 1);
     ck_assert_int_eq(g.rc, DG_ECANCELLED);
@@ -656,7 +630,7 @@ START_TEST(test_creds_free_pending)
     p = aws_creds_static_new(b, c);
     aws_creds_unref(c);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, T0, got_cb, &g);
+    aws_creds_get(p, T0, ts_creds_got_cb, &g);
     aws_creds_provider_free(p);
     ck_assert_int_eq(g.calls, 1);
     ck_assert_int_eq(g.rc, DG_ECANCELLED);
