@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -26,6 +25,7 @@
 
 #include "approval.h"
 #include "cli_internal.h"
+#include "clock.h"
 #include "config.h"
 #include "json.h"
 #include "mem.h"
@@ -246,15 +246,13 @@ reply_cmd(const char *cmd, int argc, char **argv)
         if (!cfg || check_listed(cmd, cfg, o.approver, key) != 0)
             goto out;
     }
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
     struct approval_reply_in in = {
         .plan_id = o.plan,
         .plan_digest = o.digest,
         .decision = cmd,
         .token = o.token,
         .approver = o.approver,
-        .signed_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+        .signed_ms = dg_clock_wall_ms(),
         .accept_data_loss = o.accept_data_loss,
     };
     struct dg_err err;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cli_internal.h"
+#include "clock.h"
 #include "config.h"
 #include "json.h"
 #include "mem.h"
@@ -176,21 +177,13 @@ print_text(const cJSON *plans)
     }
 }
 
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads the plans (only sc->only when set) into a fresh sc->plans. */
 static dg_rc
 collect(struct status_ctx *sc)
 {
     cJSON_Delete(sc->plans);
     sc->plans = cJSON_CreateArray();
-    sc->now = wall_ms();
+    sc->now = dg_clock_wall_ms();
     sc->rc = DG_OK;
     dg_err_clear(&sc->err);
     dg_rc rc = store_plan_rows(sc->store, on_plan, sc, &sc->err);

@@ -65,6 +65,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "config.h"
 #include "engine.h"
 #include "events.h"
@@ -172,9 +173,7 @@ static int64_t
 default_now(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return dg_clock_wall_ms();
 }
 
 static void

@@ -52,6 +52,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -138,9 +139,7 @@ wall_now(const struct executor *e)
 {
     if (e->o.clock.wall_ms)
         return e->o.clock.wall_ms(e->o.clock.ctx);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return dg_clock_wall_ms();
 }
 
 static uint32_t

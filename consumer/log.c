@@ -7,10 +7,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "timefmt.h"
 
 static enum dg_log_level log_level = DG_LOG_INFO;
@@ -37,10 +37,8 @@ log_kv(enum dg_log_level lvl, const char *msg, ...)
     static const char *names[] = {"debug", "info", "warn", "error"};
     if (lvl < log_level)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     char when[DG_TIME_STR_LEN];
-    timefmt_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when);
+    timefmt_format(dg_clock_wall_ms(), when);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "time", when);
     cJSON_AddStringToObject(o, "level", names[lvl]);

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "sink.h"
@@ -69,9 +70,7 @@ static int64_t
 default_now(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return dg_clock_wall_ms();
 }
 
 static uint32_t

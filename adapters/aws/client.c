@@ -42,6 +42,7 @@
 #include <openssl/rand.h>
 
 #include "awsxml.h"
+#include "clock.h"
 #include "config.h"
 #include "creds.h"
 #include "endpoint.h"
@@ -121,9 +122,7 @@ static int64_t
 real_now_ms(void *ctx)
 {
     (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return dg_clock_wall_ms();
 }
 
 static uint32_t
