@@ -33,6 +33,8 @@ dg_clock_wall_ms(void)
 void
 dg_clock_arm(struct event *ev, int64_t ms)
 {
+    if (ms < 0)
+        ms = 0; /* already due: the next loop pass, as libevent would */
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(ev, &tv);
 }

@@ -13,7 +13,8 @@ struct event;
 int64_t dg_clock_mono_ms(void);
 /* CLOCK_REALTIME in ms since the Unix epoch: timestamps. */
 int64_t dg_clock_wall_ms(void);
-/* evtimer_add(ev) to fire ms milliseconds from now (0: next loop pass). */
+/* evtimer_add(ev) to fire ms milliseconds from now (0 or less: the next
+ * loop pass). Works for any event, a persistent one included. */
 void dg_clock_arm(struct event *ev, int64_t ms);
 
 #endif

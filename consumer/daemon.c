@@ -60,7 +60,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -396,8 +395,7 @@ schedule_tick(struct daemon *d)
     int64_t ms = 1000;
     if (next != INT64_MAX && next - now < ms)
         ms = next > now ? next - now : 0;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(d->tick_ev, &tv);
+    dg_clock_arm(d->tick_ev, ms);
 }
 
 /* The policy timer: evaluates what is due by the wall clock in its own
@@ -976,10 +974,8 @@ daemon_shutdown(struct daemon *d)
     d->state = D_DRAINING;
     stop_sources(d);
     int64_t ms = d->o.drain_deadline_ms;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(d->deadline_ev, &tv);
-    tv.tv_sec += 5;
-    evtimer_add(d->hard_ev, &tv);
+    dg_clock_arm(d->deadline_ev, ms);
+    dg_clock_arm(d->hard_ev, ms + 5000);
     kick_check(d);
 }
 

@@ -47,7 +47,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -181,11 +180,7 @@ timer_add(struct executor *e, int64_t delay_ms, void (*cb)(void *), void *arg)
     t->cb = cb;
     t->arg = arg;
     t->ev = evtimer_new(e->o.base, ev_timer_fire, t);
-    if (delay_ms < 0)
-        delay_ms = 0;
-    struct timeval tv = {(time_t)(delay_ms / 1000),
-                         (suseconds_t)((delay_ms % 1000) * 1000)};
-    evtimer_add(t->ev, &tv);
+    dg_clock_arm(t->ev, delay_ms); /* a negative delay: the next pass */
     return t;
 }
 
@@ -900,10 +895,8 @@ plan_finish(struct xplan *p)
     /* Freed from the loop: we may be inside one of its steps' callbacks. */
     p->next = e->zombies;
     e->zombies = p;
-    if (e->reap) {
-        struct timeval zero = {0, 0};
-        evtimer_add(e->reap, &zero);
-    }
+    if (e->reap)
+        dg_clock_arm(e->reap, 0);
 }
 
 static void

@@ -37,6 +37,7 @@
 
 #include "approval.h"
 #include "store_approval.h"
+#include "clock.h"
 #include "config.h"
 #include "decode.h"
 #include "engine.h"
@@ -186,9 +187,7 @@ arm_expiry(struct orchestrator *o)
     if (delay < 0)
         delay = 0;
     delay += 50; /* past the instant, so it counts as due */
-    struct timeval tv = {(time_t)(delay / 1000),
-                         (suseconds_t)(delay % 1000) * 1000};
-    evtimer_add(o->expiry_ev, &tv);
+    dg_clock_arm(o->expiry_ev, delay);
 }
 
 /* ---- publishing the request ------------------------------------------ */
@@ -296,8 +295,7 @@ publish_again(struct pub *p)
     int delay = p->retry_s ? p->retry_s * 2 : 5;
     p->retry_s = delay > 60 ? 60 : delay;
     p->retry_ev = evtimer_new(p->o->o.base, publish_retry_cb, p);
-    struct timeval tv = {p->retry_s, 0};
-    evtimer_add(p->retry_ev, &tv);
+    dg_clock_arm(p->retry_ev, (int64_t)p->retry_s * 1000);
 }
 
 static void
@@ -682,9 +680,7 @@ observe_lag(struct orchestrator *o, struct prop *p, cJSON *resolved)
     p->lr = r;
     p->resolved = resolved;
     p->lag_ev = evtimer_new(o->o.base, lag_timeout_cb, p);
-    int64_t ms = o->o.lag_timeout_ms;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(p->lag_ev, &tv);
+    dg_clock_arm(p->lag_ev, o->o.lag_timeout_ms);
     struct orch_lag_target t = {.cluster_id = id,
                                 .region = region,
                                 .source_region = source,

@@ -319,9 +319,8 @@ start_retry(struct obsink *s)
                           ob->o.backoff_base_ms, ob->o.backoff_max_ms);
     if (s->attempt < 32)
         s->attempt++;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     s->waiting = 1;
-    evtimer_add(s->retry, &tv);
+    dg_clock_arm(s->retry, (int64_t)ms);
 }
 
 static void
@@ -351,10 +350,8 @@ persist(struct outbox *ob, struct obsink *s)
                s->name, "error", err.msg, NULL);
         /* Nothing else may wake the pump (an idle daemon, a drain waiting
          * for the cursors): try again in a second. */
-        if (!ob->halted && !evtimer_pending(ob->cursor_retry, NULL)) {
-            struct timeval tv = {1, 0};
-            evtimer_add(ob->cursor_retry, &tv);
-        }
+        if (!ob->halted && !evtimer_pending(ob->cursor_retry, NULL))
+            dg_clock_arm(ob->cursor_retry, 1000);
         return;
     }
     if (s->persisted < s->acked)
