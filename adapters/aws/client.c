@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <event2/event.h>
@@ -410,10 +409,8 @@ op_finish(struct aws_op *op, const struct http_response *hresp, dg_rc rc,
 static void
 op_schedule(struct aws_op *op, int64_t delay_ms)
 {
-    struct timeval tv = {.tv_sec = (time_t)(delay_ms / 1000),
-                         .tv_usec = (suseconds_t)((delay_ms % 1000) * 1000)};
     op->state = OP_TIMER;
-    evtimer_add(op->timer, &tv);
+    dg_clock_arm(op->timer, delay_ms);
 }
 
 static void on_creds(struct aws_creds *creds, dg_rc rc,

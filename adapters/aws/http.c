@@ -46,6 +46,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "mem.h"
 
 #define HTTP_MAX_HEADERS 128
@@ -440,9 +441,7 @@ multi_timer_cb(CURLM *multi, long timeout_ms, void *arg)
         evtimer_del(e->timer);
         return 0;
     }
-    struct timeval tv = {.tv_sec = timeout_ms / 1000,
-                         .tv_usec = (timeout_ms % 1000) * 1000};
-    evtimer_add(e->timer, &tv);
+    dg_clock_arm(e->timer, timeout_ms);
     return 0;
 }
 

@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "json.h"
 #include "kafka_common.h"
 #include "log.h"
@@ -214,8 +215,7 @@ ksink_start(struct sink *snk, sink_state_fn cb, void *ctx)
     k->state_cb = cb;
     k->state_ctx = ctx;
     event_add(k->io_ev, NULL);
-    struct timeval tv = {0, SAFETY_MS * 1000};
-    event_add(k->safety_ev, &tv);
+    dg_clock_arm(k->safety_ev, SAFETY_MS);
     event_active(k->state_ev, 0, 0);
 }
 
@@ -267,8 +267,7 @@ ksink_stop(struct sink *snk, sink_state_fn cb, void *ctx)
     k->state_cb = cb;
     k->state_ctx = ctx;
     k->stopping = 1;
-    struct timeval tv = {STOP_GRACE_MS / 1000, 0};
-    evtimer_add(k->grace_ev, &tv);
+    dg_clock_arm(k->grace_ev, STOP_GRACE_MS);
     /* Checked from the loop so stopped never runs inside stop. */
     event_active(k->fail_ev, 0, 0);
 }

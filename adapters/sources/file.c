@@ -27,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "json.h"
 #include "mem.h"
 #include "source.h"
@@ -113,13 +114,6 @@ split(struct fsrc *f, const char *p, size_t n)
 }
 
 static void
-arm_timer(struct fsrc *f, int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(f->read_ev, &tv);
-}
-
-static void
 fail(struct fsrc *f, const char *what)
 {
     struct dg_err err;
@@ -140,7 +134,7 @@ at_eof(struct fsrc *f)
             f->offset = 0;
             (void)lseek(f->fd, 0, SEEK_SET);
         }
-        arm_timer(f, FOLLOW_POLL_MS);
+        dg_clock_arm(f->read_ev, FOLLOW_POLL_MS);
         return;
     }
     if (f->len > 0 || f->too_long)
@@ -163,7 +157,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
             if (f->regular)
-                arm_timer(f, 0);
+                dg_clock_arm(f->read_ev, 0);
             return;
         }
         fail(f, "read error");
@@ -176,7 +170,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
     f->offset += n;
     split(f, buf, (size_t)n);
     if (f->regular && !f->stopping && !f->paused)
-        arm_timer(f, 0); /* next chunk on the next loop iteration */
+        dg_clock_arm(f->read_ev, 0); /* next chunk on the next loop iteration */
 }
 
 static void
@@ -250,7 +244,7 @@ started_cb(evutil_socket_t fd, short what, void *arg)
     f->regular = S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode);
     if (f->regular) {
         f->read_ev = evtimer_new(f->base, read_cb, f);
-        arm_timer(f, 0);
+        dg_clock_arm(f->read_ev, 0);
     } else {
         int fl = fcntl(f->fd, F_GETFL);
         if (fl >= 0)
@@ -303,7 +297,7 @@ file_resume(struct source *src)
     if (!f->read_ev || f->stopping || f->eof)
         return;
     if (f->regular)
-        arm_timer(f, 0);
+        dg_clock_arm(f->read_ev, 0);
     else
         event_add(f->read_ev, NULL);
 }
@@ -326,8 +320,7 @@ file_ack(struct source *src, void *handle, enum source_outcome o)
         f->retry_head = l;
     f->retry_tail = l;
     if (!evtimer_pending(f->retry_ev, NULL)) {
-        struct timeval tv = {RETRY_MS / 1000, 0};
-        evtimer_add(f->retry_ev, &tv);
+        dg_clock_arm(f->retry_ev, RETRY_MS);
     }
 }
 

@@ -32,6 +32,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "json.h"
 #include "kafka_common.h"
 #include "log.h"
@@ -348,8 +349,7 @@ started_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     event_add(k->io_ev, NULL);
-    struct timeval tv = {0, SAFETY_MS * 1000};
-    event_add(k->safety_ev, &tv);
+    dg_clock_arm(k->safety_ev, SAFETY_MS);
     k->host.started(&k->hdr, k->host.ctx);
     serve(k);
 }
@@ -399,8 +399,7 @@ kafka_pause(struct source *src)
     struct ksrc *k = (struct ksrc *)src;
     if (!k->paused) {
         k->paused = 1;
-        struct timeval tv = {HARD_PAUSE_MS / 1000, 0};
-        event_add(k->hard_ev, &tv);
+        dg_clock_arm(k->hard_ev, HARD_PAUSE_MS);
     }
 }
 
