@@ -10,6 +10,8 @@
 #include <check.h>
 #include <event2/event.h>
 
+#include "clock.h"
+
 /* The URL the runner (aws_core_run.py) exported; fails the test if unset. */
 static inline const char *
 acu_env(const char *name)
@@ -33,8 +35,7 @@ acu_run_until(struct event_base *base, const int *flag, int want, long ms)
 {
     int expired = 0;
     struct event *t = evtimer_new(base, acu_deadline_cb, &expired);
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    evtimer_add(t, &tv);
+    dg_clock_arm(t, ms);
     while (*flag < want && !expired)
         event_base_loop(base, EVLOOP_ONCE);
     event_free(t);

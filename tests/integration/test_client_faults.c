@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -17,6 +16,7 @@
 
 #include "aws_core_util.h"
 #include "client.h"
+#include "clock.h"
 #include "creds.h"
 #include "http.h"
 #include "json.h"
@@ -75,9 +75,7 @@ static int64_t
 skewed_now(void *ctx)
 {
     const struct hooks *h = ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + h->skew_ms;
+    return dg_clock_wall_ms() + h->skew_ms;
 }
 
 static void

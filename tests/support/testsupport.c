@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "creds.h"
 #include "mem.h"
 #include "plan.h"
@@ -213,8 +214,7 @@ ts_run_until(struct event_base *b, const int *n, int want)
 {
     int expired = 0;
     struct event *t = evtimer_new(b, run_until_deadline, &expired);
-    struct timeval tv = {20, 0};
-    evtimer_add(t, &tv);
+    dg_clock_arm(t, 20000);
     while (*n < want && !expired)
         event_base_loop(b, EVLOOP_ONCE);
     event_free(t);
