@@ -27,7 +27,7 @@ struct outbox_opts {
     int64_t warn_after_ms;    /* default 60000 */
     uint64_t backoff_base_ms; /* default 200 */
     uint64_t backoff_max_ms;  /* default 30000 */
-    /* Injected clock and randomness (NULL: CLOCK_REALTIME, random()). */
+    /* Injected clock and randomness (NULL: CLOCK_REALTIME, RAND_bytes). */
     int64_t (*now_ms)(void *ctx);
     uint32_t (*rand32)(void *ctx);
     void *clock_ctx;
