@@ -204,22 +204,19 @@ START_TEST(test_imds_refresh)
     struct aws_creds_provider *p = fx_chain(&fx, 30000, 20000);
     struct ts_creds_got g = {0};
     int64_t t = dg_clock_wall_ms();
-    aws_creds_get(p, t, ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, t, &g);
     ck_assert_int_eq(g.rc, DG_OK);
     char first[64];
     snprintf(first, sizeof(first), "%s", g.ak);
     int64_t exp1 = g.expires;
     ck_assert_int_gt(exp1, t + 50000);
     /* fresh */
-    aws_creds_get(p, exp1 - 40000, ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 2);
+    ts_creds_get(p, fx.b, exp1 - 40000, &g);
     ck_assert_str_eq(g.ak, first);
     ck_assert_int_eq(md_hits("imds_creds"), 1);
     /* advisory: old answer now, one background refresh */
     aws_creds_get(p, exp1 - 25000, ts_creds_got_cb, &g);
-    aws_creds_get(p, exp1 - 25000, ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 4);
+    ts_creds_get(p, fx.b, exp1 - 25000, &g);
     ck_assert_str_eq(g.ak, first);
     /* keep asking (each answered at once) until the refresh landed */
     for (int i = 0; i < 200 && strcmp(g.ak, first) == 0; i++) {

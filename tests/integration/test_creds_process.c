@@ -184,8 +184,7 @@ START_TEST(test_assume_role_from_process)
     ts_env_set(&fx.env, "AWS_PROFILE", "ops");
     struct aws_creds_provider *p = fx_chain(&fx);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "assume-role");
     ck_assert_int_eq(strncmp(g.ak, "ASIA", 4), 0);
@@ -206,8 +205,7 @@ START_TEST(test_assume_role_from_process)
         "#!/bin/sh\necho '" SECRET "'\necho '" SECRET "' >&2\nexit 2\n", 0755));
     p = fx_chain(&fx);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_str_eq(g.err.code, "exit");
     ck_assert_msg(strstr(g.err.msg, "helper exited with status 2"), "%s",
@@ -231,6 +229,7 @@ struct portal {
     int refuse; /* answer 403 */
     char last_query[256];
     char sts_auth[512]; /* the last STS call's Authorization header */
+    char url[64];       /* AWS_ENDPOINT_URL_SSO points here */
 };
 
 /* POST /: a stand-in STS that answers AssumeRole and records the
@@ -339,27 +338,26 @@ write_token(const char *key, const char *expires_at)
     dg_free(rel);
 }
 
+/* The SSO fixture: sso_config's profiles and the portal on loopback. */
 static void
-sso_env(struct fixture *fx, struct portal *pt, char *url, size_t n)
+sso_start(struct fixture *fx, struct portal *pt)
 {
+    fx_init(fx, sso_config);
     portal_start(pt, fx->b);
-    snprintf(url, n, "http://127.0.0.1:%d", pt->port);
-    ts_env_set(&fx->env, "AWS_ENDPOINT_URL_SSO", url);
+    snprintf(pt->url, sizeof(pt->url), "http://127.0.0.1:%d", pt->port);
+    ts_env_set(&fx->env, "AWS_ENDPOINT_URL_SSO", pt->url);
 }
 
 START_TEST(test_sso_session_ok)
 {
     struct fixture fx;
-    fx_init(&fx, sso_config);
     struct portal pt;
-    char url[64];
-    sso_env(&fx, &pt, url, sizeof(url));
+    sso_start(&fx, &pt);
     write_token(KEY_SESSION, "2099-01-01T00:00:00Z");
     ts_env_set(&fx.env, "AWS_PROFILE", "dr");
     struct aws_creds_provider *p = fx_chain(&fx);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "sso");
     ck_assert_str_eq(g.ak, "ASIASSO000000001");
@@ -369,12 +367,10 @@ START_TEST(test_sso_session_ok)
     ck_assert_str_eq(pt.last_query,
                      "account_id=111122223333&role_name=DrOperator");
     /* cached until the refresh window */
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 2);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_int_eq(pt.hits, 1);
     /* inside the mandatory window the portal is asked again */
-    aws_creds_get(p, g.expires - 60 * 1000, ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 3);
+    ts_creds_get(p, fx.b, g.expires - 60 * 1000, &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_int_eq(pt.hits, 2);
     aws_creds_provider_free(p);
@@ -386,17 +382,14 @@ END_TEST
 START_TEST(test_sso_legacy_ok)
 {
     struct fixture fx;
-    fx_init(&fx, sso_config);
     struct portal pt;
-    char url[64];
-    sso_env(&fx, &pt, url, sizeof(url));
+    sso_start(&fx, &pt);
     /* the AWS CLI v1 wrote "UTC" instead of "Z" */
     write_token(KEY_URL, "2099-01-01T00:00:00UTC");
     ts_env_set(&fx.env, "AWS_PROFILE", "legacy");
     struct aws_creds_provider *p = fx_chain(&fx);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "sso");
     ck_assert_str_eq(pt.last_query,
@@ -410,16 +403,13 @@ END_TEST
 START_TEST(test_sso_expired_token)
 {
     struct fixture fx;
-    fx_init(&fx, sso_config);
     struct portal pt;
-    char url[64];
-    sso_env(&fx, &pt, url, sizeof(url));
+    sso_start(&fx, &pt);
     write_token(KEY_SESSION, "2020-01-01T00:00:00Z");
     ts_env_set(&fx.env, "AWS_PROFILE", "dr");
     struct aws_creds_provider *p = fx_chain(&fx);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_str_eq(g.err.code, "sso_expired");
     ck_assert_msg(strstr(g.err.msg, "aws sso login --sso-session dr-sso"), "%s",
@@ -433,8 +423,7 @@ START_TEST(test_sso_expired_token)
     ts_env_set(&fx.env, "AWS_PROFILE", "legacy");
     p = fx_chain(&fx);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_int_eq(g.rc, DG_EINVALID);
     ck_assert_str_eq(g.err.code, "sso_no_token");
     ck_assert_msg(strstr(g.err.msg, "aws sso login --profile legacy"), "%s",
@@ -449,17 +438,14 @@ END_TEST
 START_TEST(test_sso_portal_refuses)
 {
     struct fixture fx;
-    fx_init(&fx, sso_config);
     struct portal pt;
-    char url[64];
-    sso_env(&fx, &pt, url, sizeof(url));
+    sso_start(&fx, &pt);
     pt.refuse = 1;
     write_token(KEY_SESSION, "2099-01-01T00:00:00Z");
     ts_env_set(&fx.env, "AWS_PROFILE", "dr");
     struct aws_creds_provider *p = fx_chain(&fx);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_int_eq(g.rc, DG_EREMOTE);
     ck_assert_int_eq(g.err.http_status, 403);
     ck_assert_str_eq(g.err.code, "sso_unauthorized");
@@ -480,8 +466,7 @@ assume_with_region(struct fixture *fx)
 {
     struct aws_creds_provider *p = fx_chain(fx);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx->b, &g.calls, 1);
+    ts_creds_get(p, fx->b, dg_clock_wall_ms(), &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "ASIAFAKESTS00001");
     aws_creds_provider_free(p);
@@ -523,8 +508,7 @@ START_TEST(test_profile_region_for_sts)
         .env = ts_env_get, .env_ctx = &fx.env, .region = "us-west-1"};
     struct aws_creds_provider *p = creds_chain_new(fx.b, fx.http, &o);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_msg(strstr(pt.sts_auth, "/us-west-1/sts/aws4_request"), "%s",
                   pt.sts_auth);
@@ -545,8 +529,7 @@ START_TEST(test_profile_region_for_sts)
     ts_env_set(&fx.env, "AWS_CONFIG_FILE", fx.config);
     p = creds_chain_new(fx.b, fx.http, &o);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, dg_clock_wall_ms(), ts_creds_got_cb, &g);
-    ts_run_until(fx.b, &g.calls, 1);
+    ts_creds_get(p, fx.b, dg_clock_wall_ms(), &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_msg(strstr(pt.sts_auth, "/eu-north-1/sts/aws4_request"), "%s",
                   pt.sts_auth);

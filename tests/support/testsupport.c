@@ -222,6 +222,15 @@ ts_run_until(struct event_base *b, const int *n, int want)
 }
 
 void
+ts_creds_get(struct aws_creds_provider *p, struct event_base *b, int64_t now_ms,
+             struct ts_creds_got *g)
+{
+    int want = g->calls + 1;
+    aws_creds_get(p, now_ms, ts_creds_got_cb, g);
+    ts_run_until(b, &g->calls, want);
+}
+
+void
 ts_creds_got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err,
                 void *ctx)
 {

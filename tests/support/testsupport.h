@@ -47,6 +47,10 @@ struct ts_creds_got {
 };
 void ts_creds_got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err,
                      void *ctx);
+struct aws_creds_provider;
+/* aws_creds_get(p, now_ms) into g, then runs b until that one answered. */
+void ts_creds_get(struct aws_creds_provider *p, struct event_base *b,
+                  int64_t now_ms, struct ts_creds_got *g);
 
 struct plan;
 /* Builds a one-layer, one-step plan (runbook "test", trigger "policy",

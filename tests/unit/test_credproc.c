@@ -500,15 +500,13 @@ START_TEST(test_chain_process_static)
     struct ts_env env;
     struct aws_creds_provider *p = chain_for(b, &env, cfg);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, T0, ts_creds_got_cb, &g);
-    ts_run_until(b, &g.calls, 1);
+    ts_creds_get(p, b, T0, &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.source, "process");
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     ck_assert_int_eq(g.expires, 0);
     /* non-expiring: never re-run, even far in the future */
-    aws_creds_get(p, T0 + 400LL * 24 * 3600 * 1000, ts_creds_got_cb, &g);
-    ts_run_until(b, &g.calls, 2);
+    ts_creds_get(p, b, T0 + 400LL * 24 * 3600 * 1000, &g);
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     char *count = dg_sprintf("%s/count", tmpdir);
     ck_assert_int_eq(read_long(count), 1);
@@ -532,18 +530,15 @@ START_TEST(test_chain_process_refresh)
     ts_env_set(&env, "AWS_PROFILE", "proc");
     char *count = dg_sprintf("%s/count", tmpdir);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, T0, ts_creds_got_cb, &g);
-    ts_run_until(b, &g.calls, 1);
+    ts_creds_get(p, b, T0, &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     ck_assert_int_eq(g.expires, 1893456000000LL);
     /* fresh: cached */
-    aws_creds_get(p, T0 + 10 * 60 * 1000, ts_creds_got_cb, &g);
-    ts_run_until(b, &g.calls, 2);
+    ts_creds_get(p, b, T0 + 10 * 60 * 1000, &g);
     ck_assert_int_eq(read_long(count), 1);
     /* 5 min before expiry (mandatory window): the command runs again */
-    aws_creds_get(p, 1893456000000LL - 5 * 60 * 1000, ts_creds_got_cb, &g);
-    ts_run_until(b, &g.calls, 3);
+    ts_creds_get(p, b, 1893456000000LL - 5 * 60 * 1000, &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "AKIDPROC2");
     ck_assert_int_eq(read_long(count), 2);
@@ -570,8 +565,7 @@ START_TEST(test_chain_process_precedence)
     struct ts_env env;
     struct aws_creds_provider *p = chain_for(b, &env, cfg);
     struct ts_creds_got g = {0};
-    aws_creds_get(p, T0, ts_creds_got_cb, &g);
-    ts_run_until(b, &g.calls, 1);
+    ts_creds_get(p, b, T0, &g);
     ck_assert_msg(g.rc == DG_OK, "%s", g.err.msg);
     ck_assert_str_eq(g.ak, "AKIDPROC1");
     aws_creds_provider_free(p);
@@ -585,8 +579,7 @@ START_TEST(test_chain_process_precedence)
     p = chain_for(b, &env, cfg);
     ts_env_set(&env, "AWS_SHARED_CREDENTIALS_FILE", crp);
     memset(&g, 0, sizeof(g));
-    aws_creds_get(p, T0, ts_creds_got_cb, &g);
-    ts_run_until(b, &g.calls, 1);
+    ts_creds_get(p, b, T0, &g);
     ck_assert_str_eq(g.ak, "AKIDCREDS");
     ck_assert_str_eq(g.source, "profile");
     aws_creds_provider_free(p);
@@ -622,8 +615,7 @@ START_TEST(test_chain_process_errors)
         struct ts_env env;
         struct aws_creds_provider *p = chain_for(b, &env, cfg);
         struct ts_creds_got g = {0};
-        aws_creds_get(p, T0, ts_creds_got_cb, &g);
-        ts_run_until(b, &g.calls, 1);
+        ts_creds_get(p, b, T0, &g);
         ck_assert_int_ne(g.rc, DG_OK);
         ck_assert_msg(strstr(g.err.msg, want[i]), "%s", g.err.msg);
         ck_assert_msg(strstr(g.err.msg, name), "%s", g.err.msg);
