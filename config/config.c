@@ -873,6 +873,20 @@ check_unique_names(struct cfg_ctx *c, const cJSON *arr, const char *where,
 
 static char *resolve_path(const char *dir, const char *rel);
 
+/* Why path cannot be read as a regular file, or NULL when it can. */
+static const char *
+file_problem(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return strerror(errno);
+    if (!S_ISREG(st.st_mode))
+        return "not a regular file";
+    if (access(path, R_OK) != 0)
+        return strerror(errno);
+    return NULL;
+}
+
 /* A probe's ca_file: only for https:// targets, a readable regular file
  * holding at least one PEM certificate. */
 static void
@@ -889,14 +903,7 @@ check_ca_file(struct cfg_ctx *c, const cJSON *s, int i, const char *dir)
         return;
     }
     char *path = resolve_path(dir, rel);
-    struct stat st;
-    const char *problem = NULL;
-    if (stat(path, &st) != 0)
-        problem = strerror(errno);
-    else if (!S_ISREG(st.st_mode))
-        problem = "not a regular file";
-    else if (access(path, R_OK) != 0)
-        problem = strerror(errno);
+    const char *problem = file_problem(path);
     if (!problem) {
         BIO *bio = BIO_new_file(path, "r");
         X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
@@ -970,14 +977,7 @@ check_runbook(struct cfg_ctx *c, const char *dir, const cJSON *rb,
     if (!rel)
         return;
     char *path = resolve_path(dir, rel);
-    struct stat st;
-    const char *problem = NULL;
-    if (stat(path, &st) != 0)
-        problem = strerror(errno);
-    else if (!S_ISREG(st.st_mode))
-        problem = "not a regular file";
-    else if (access(path, R_OK) != 0)
-        problem = strerror(errno);
+    const char *problem = file_problem(path);
     if (problem) {
         at(c, "/policy/runbooks/%s", key);
         cfg_fail(c, get(rb, key), 0, "cannot read runbook %s: %s", path,
