@@ -12,6 +12,7 @@
 #include "creds.h"
 #include "mem.h"
 #include "plan.h"
+#include "profile.h"
 
 const char *
 ts_data(const char *rel)
@@ -219,6 +220,28 @@ ts_run_until(struct event_base *b, const int *n, int want)
         event_base_loop(b, EVLOOP_ONCE);
     event_free(t);
     ck_assert_msg(*n >= want, "timed out waiting for completions");
+}
+
+struct profile_file *
+ts_profile(const char *text, int kind)
+{
+    struct profile_file *f = NULL;
+    struct dg_err e;
+    dg_err_clear(&e);
+    if (!text)
+        return NULL;
+    ck_assert_msg(profile_file_parse(text, strlen(text),
+                                     (enum profile_kind)kind, &f, &e) == DG_OK,
+                  "%s", e.msg);
+    return f;
+}
+
+const char *
+ts_no_env(const char *name, void *ctx)
+{
+    (void)name;
+    (void)ctx;
+    return NULL;
 }
 
 void

@@ -47,6 +47,12 @@ struct ts_creds_got {
 };
 void ts_creds_got_cb(struct aws_creds *c, dg_rc rc, const struct dg_err *err,
                      void *ctx);
+struct profile_file;
+/* The profile file text parsed as kind (enum profile_kind), asserting it
+ * parses; NULL text gives NULL. */
+struct profile_file *ts_profile(const char *text, int kind);
+/* An environment lookup that finds nothing. */
+const char *ts_no_env(const char *name, void *ctx);
 struct aws_creds_provider;
 /* aws_creds_get(p, now_ms) into g, then runs b until that one answered. */
 void ts_creds_get(struct aws_creds_provider *p, struct event_base *b,

@@ -666,41 +666,23 @@ END_TEST
 /* ---- selection (pure) ------------------------------------------------------
  */
 
-static struct profile_file *
-parse_ini(const char *text, enum profile_kind kind)
-{
-    struct profile_file *f = NULL;
-    struct dg_err e;
-    dg_err_clear(&e);
-    ck_assert_msg(profile_file_parse(text, strlen(text), kind, &f, &e) == DG_OK,
-                  "%s", e.msg);
-    return f;
-}
-
-static const char *
-no_env(const char *name, void *ctx)
-{
-    (void)name;
-    (void)ctx;
-    return NULL;
-}
-
 START_TEST(test_select_process_as_source_profile)
 {
     struct profile_file *cfg =
-        parse_ini("[profile ops]\n"
-                  "role_arn = arn:aws:iam::111122223333:role/ops\n"
-                  "source_profile = helper\n"
-                  "credential_process = /opt/bin/helper --x\n"
-                  "[profile helper]\n"
-                  "credential_process = /opt/bin/helper --y\n",
-                  PROFILE_CONFIG);
+        ts_profile("[profile ops]\n"
+                   "role_arn = arn:aws:iam::111122223333:role/ops\n"
+                   "source_profile = helper\n"
+                   "credential_process = /opt/bin/helper --x\n"
+                   "[profile helper]\n"
+                   "credential_process = /opt/bin/helper --y\n",
+                   PROFILE_CONFIG);
     struct creds_chain_plan plan;
     struct dg_err e;
     dg_err_clear(&e);
     /* role_arn wins over the same profile's credential_process */
     ck_assert_int_eq(
-        creds_chain_select(no_env, NULL, cfg, NULL, "ops", &plan, &e), DG_OK);
+        creds_chain_select(ts_no_env, NULL, cfg, NULL, "ops", &plan, &e),
+        DG_OK);
     ck_assert_str_eq(plan.source, "assume-role");
     ck_assert_int_eq(plan.p.base, PROFILE_BASE_PROCESS);
     ck_assert_str_eq(plan.p.process, "/opt/bin/helper --y");
@@ -709,7 +691,7 @@ START_TEST(test_select_process_as_source_profile)
     profile_plan_cleanup(&plan.p);
     /* the helper profile itself */
     ck_assert_int_eq(
-        creds_chain_select(no_env, NULL, cfg, NULL, "helper", &plan, &e),
+        creds_chain_select(ts_no_env, NULL, cfg, NULL, "helper", &plan, &e),
         DG_OK);
     ck_assert_str_eq(plan.source, "process");
     profile_plan_cleanup(&plan.p);

@@ -213,25 +213,14 @@ static const struct select_case select_cases[] = {
      0},
 };
 
-static struct profile_file *
-parse_opt(const char *text, enum profile_kind kind)
-{
-    struct profile_file *f = NULL;
-    struct dg_err err;
-    if (text)
-        ck_assert_int_eq(profile_file_parse(text, strlen(text), kind, &f, &err),
-                         DG_OK);
-    return f;
-}
-
 START_TEST(test_creds_select)
 {
     const struct select_case *c = &select_cases[_i];
     struct fake_env env = {0};
     for (size_t i = 0; i < 8 && c->env[i][0]; i++)
         env_set(&env, c->env[i][0], c->env[i][1]);
-    struct profile_file *cfg = parse_opt(c->config, PROFILE_CONFIG);
-    struct profile_file *cr = parse_opt(c->creds, PROFILE_CREDENTIALS);
+    struct profile_file *cfg = ts_profile(c->config, PROFILE_CONFIG);
+    struct profile_file *cr = ts_profile(c->creds, PROFILE_CREDENTIALS);
     struct creds_chain_plan plan;
     struct dg_err err;
     dg_err_clear(&err);

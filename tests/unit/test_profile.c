@@ -214,23 +214,11 @@ static const struct role_case role_cases[] = {
      "[base]\n" KEYS, "r", NULL, PROFILE_BASE_STATIC, "base", "R"},
 };
 
-static struct profile_file *
-parse_or_null(const char *text, enum profile_kind kind)
-{
-    struct profile_file *f = NULL;
-    struct dg_err err;
-    if (!text)
-        return NULL;
-    ck_assert_int_eq(profile_file_parse(text, strlen(text), kind, &f, &err),
-                     DG_OK);
-    return f;
-}
-
 START_TEST(test_profile_roles)
 {
     const struct role_case *c = &role_cases[_i];
-    struct profile_file *cfg = parse_or_null(c->config, PROFILE_CONFIG);
-    struct profile_file *cr = parse_or_null(c->creds, PROFILE_CREDENTIALS);
+    struct profile_file *cfg = ts_profile(c->config, PROFILE_CONFIG);
+    struct profile_file *cr = ts_profile(c->creds, PROFILE_CREDENTIALS);
     struct profile_plan plan;
     struct dg_err err;
     dg_err_clear(&err);
@@ -265,14 +253,14 @@ END_TEST
 
 START_TEST(test_profile_role_params)
 {
-    struct profile_file *cfg = parse_or_null(
+    struct profile_file *cfg = ts_profile(
         "[profile r]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = b\n"
         "role_session_name = sess\nexternal_id = ext\n"
         "duration_seconds = 900\n"
         "[profile bad]\nrole_arn = R\nsource_profile = b\n"
         "duration_seconds = 15m\n",
         PROFILE_CONFIG);
-    struct profile_file *cr = parse_or_null(
+    struct profile_file *cr = ts_profile(
         "[b]\n" KEYS "aws_session_token = TOK\n", PROFILE_CREDENTIALS);
     struct profile_plan plan;
     struct dg_err err;
@@ -306,7 +294,7 @@ START_TEST(test_profile_too_deep)
     ck_assert_int_eq(
         dg_buf_printf(&b, "[profile p%d]\n" KEYS, PROFILE_MAX_CHAIN + 2),
         DG_OK);
-    struct profile_file *cfg = parse_or_null(dg_buf_str(&b), PROFILE_CONFIG);
+    struct profile_file *cfg = ts_profile(dg_buf_str(&b), PROFILE_CONFIG);
     struct profile_plan plan;
     struct dg_err err;
     ck_assert_int_eq(profile_resolve_role(cfg, NULL, "p0", &plan, &err),
@@ -324,10 +312,10 @@ START_TEST(test_profile_too_deep)
     profile_file_free(cfg);
     dg_buf_cleanup(&b);
     /* a 3-hop chain resolves */
-    cfg = parse_or_null("[profile a]\nrole_arn = A\nsource_profile = b\n"
-                        "[profile b]\nrole_arn = B\nsource_profile = c\n"
-                        "[profile c]\n" KEYS,
-                        PROFILE_CONFIG);
+    cfg = ts_profile("[profile a]\nrole_arn = A\nsource_profile = b\n"
+                     "[profile b]\nrole_arn = B\nsource_profile = c\n"
+                     "[profile c]\n" KEYS,
+                     PROFILE_CONFIG);
     ck_assert_int_eq(profile_resolve_role(cfg, NULL, "a", &plan, &err), DG_OK);
     ck_assert_uint_eq(plan.nroles, 2);
     ck_assert_str_eq(plan.base_file, "config");
@@ -338,14 +326,14 @@ END_TEST
 
 START_TEST(test_profile_plain)
 {
-    struct profile_file *cfg = parse_or_null(
+    struct profile_file *cfg = ts_profile(
         "[default]\naws_access_key_id = CFG\naws_secret_access_key = CS\n"
         "[profile w]\nweb_identity_token_file = /tok\nrole_arn = RW\n"
         "role_session_name = s\n"
         "[profile nowi]\nweb_identity_token_file = /tok\n"
         "[profile p]\naws_access_key_id = only\n",
         PROFILE_CONFIG);
-    struct profile_file *cr = parse_or_null(
+    struct profile_file *cr = ts_profile(
         "[default]\naws_access_key_id = CR\naws_secret_access_key = CRS\n"
         "aws_security_token = ST\naws_session_token = SESS\n",
         PROFILE_CREDENTIALS);

@@ -119,25 +119,6 @@ END_TEST
 /* ---- resolution ------------------------------------------------------------
  */
 
-static struct profile_file *
-ini(const char *text, enum profile_kind kind)
-{
-    struct profile_file *f = NULL;
-    struct dg_err e;
-    dg_err_clear(&e);
-    ck_assert_msg(profile_file_parse(text, strlen(text), kind, &f, &e) == DG_OK,
-                  "%s", e.msg);
-    return f;
-}
-
-static const char *
-no_env(const char *name, void *ctx)
-{
-    (void)name;
-    (void)ctx;
-    return NULL;
-}
-
 static const char config_text[] =
     "[default]\n"
     "region = eu-west-3\n"
@@ -180,14 +161,14 @@ static const char config_text[] =
 
 START_TEST(test_select_sso)
 {
-    struct profile_file *cfg = ini(config_text, PROFILE_CONFIG);
+    struct profile_file *cfg = ts_profile(config_text, PROFILE_CONFIG);
     struct creds_chain_plan plan;
     struct dg_err e;
     dg_err_clear(&e);
 
     /* SSO comes before the same profile's static keys (botocore order) */
     ck_assert_int_eq(
-        creds_chain_select(no_env, NULL, cfg, NULL, "dr", &plan, &e), DG_OK);
+        creds_chain_select(ts_no_env, NULL, cfg, NULL, "dr", &plan, &e), DG_OK);
     ck_assert_str_eq(plan.source, "sso");
     ck_assert_int_eq(plan.p.base, PROFILE_BASE_SSO);
     ck_assert_str_eq(plan.p.sso_session, "corp");
@@ -199,7 +180,7 @@ START_TEST(test_select_sso)
     profile_plan_cleanup(&plan.p);
 
     ck_assert_int_eq(
-        creds_chain_select(no_env, NULL, cfg, NULL, "legacy", &plan, &e),
+        creds_chain_select(ts_no_env, NULL, cfg, NULL, "legacy", &plan, &e),
         DG_OK);
     ck_assert_str_eq(plan.source, "sso");
     ck_assert_ptr_null(plan.p.sso_session);
@@ -209,12 +190,13 @@ START_TEST(test_select_sso)
     profile_plan_cleanup(&plan.p);
 
     ck_assert_int_eq(
-        creds_chain_select(no_env, NULL, cfg, NULL, "agree", &plan, &e), DG_OK);
+        creds_chain_select(ts_no_env, NULL, cfg, NULL, "agree", &plan, &e),
+        DG_OK);
     profile_plan_cleanup(&plan.p);
 
     /* SSO as the source of an assume-role profile */
     ck_assert_int_eq(
-        creds_chain_select(no_env, NULL, cfg, NULL, "viarole", &plan, &e),
+        creds_chain_select(ts_no_env, NULL, cfg, NULL, "viarole", &plan, &e),
         DG_OK);
     ck_assert_str_eq(plan.source, "assume-role");
     ck_assert_int_eq(plan.p.base, PROFILE_BASE_SSO);
@@ -229,16 +211,16 @@ START_TEST(test_select_sso)
     };
     for (size_t i = 0; i < 3; i++) {
         dg_err_clear(&e);
-        ck_assert_int_eq(
-            creds_chain_select(no_env, NULL, cfg, NULL, bad[i][0], &plan, &e),
-            DG_EINVALID);
+        ck_assert_int_eq(creds_chain_select(ts_no_env, NULL, cfg, NULL,
+                                            bad[i][0], &plan, &e),
+                         DG_EINVALID);
         ck_assert_str_eq(e.code, "bad_profile");
         ck_assert_msg(strstr(e.msg, bad[i][1]), "%s", e.msg);
     }
 
     /* the default profile's region */
     ck_assert_int_eq(
-        creds_chain_select(no_env, NULL, cfg, NULL, NULL, &plan, &e), DG_OK);
+        creds_chain_select(ts_no_env, NULL, cfg, NULL, NULL, &plan, &e), DG_OK);
     ck_assert_str_eq(plan.source, "imds");
     ck_assert_str_eq(plan.p.region, "eu-west-3");
     profile_plan_cleanup(&plan.p);
@@ -249,12 +231,12 @@ END_TEST
 START_TEST(test_sso_session_sections)
 {
     struct profile_file *cfg =
-        ini("[sso-session a]\nsso_region = r1\n"
-            "[sso-session   'b c']\nsso_region = r2\n"
-            "[sso-session]\nsso_region = none\n"
-            "[sso-session x y]\nsso_region = three-words\n"
-            "[profile a]\nregion = not-a-session\n",
-            PROFILE_CONFIG);
+        ts_profile("[sso-session a]\nsso_region = r1\n"
+                   "[sso-session   'b c']\nsso_region = r2\n"
+                   "[sso-session]\nsso_region = none\n"
+                   "[sso-session x y]\nsso_region = three-words\n"
+                   "[profile a]\nregion = not-a-session\n",
+                   PROFILE_CONFIG);
     ck_assert_str_eq(profile_file_sso_session_get(cfg, "a", "sso_region"),
                      "r1");
     ck_assert_str_eq(profile_file_sso_session_get(cfg, "b c", "sso_region"),
@@ -267,7 +249,7 @@ START_TEST(test_sso_session_sections)
     profile_file_free(cfg);
     /* the credentials file has no sso-session sections */
     struct profile_file *cr =
-        ini("[sso-session a]\nsso_region = r1\n", PROFILE_CREDENTIALS);
+        ts_profile("[sso-session a]\nsso_region = r1\n", PROFILE_CREDENTIALS);
     ck_assert(!profile_file_has_sso_session(cr, "a"));
     profile_file_free(cr);
 }
