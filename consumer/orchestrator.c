@@ -37,6 +37,7 @@
 
 #include "approval.h"
 #include "store_approval.h"
+#include "arn.h"
 #include "clock.h"
 #include "config.h"
 #include "decode.h"
@@ -559,18 +560,13 @@ lag_target(const struct plan *pl, char **id, char **region, const char **source)
             const char *r = strcmp(type, "UnPlannedFailoverAurora") == 0
                                 ? dg_json_str(st, "region")
                                 : dg_json_str(regions, "secondary");
-            const char *f[6] = {0}; /* starts of the ARN's first 6 fields */
-            const char *q = c;
-            int n = 0;
-            while (strncmp(c, "arn:", 4) == 0 && n < 6 && q) {
-                f[n++] = q;
-                q = strchr(q, ':');
-                q = q ? q + 1 : NULL;
-            }
-            if (n == 6 && q && strncmp(f[2], "rds:", 4) == 0 &&
-                strncmp(f[5], "cluster:", 8) == 0 && *q && f[4] > f[3] + 1) {
-                *id = dg_strdup(q);
-                *region = dg_strndup(f[3], (size_t)(f[4] - f[3] - 1));
+            struct dg_arn a;
+            if (dg_arn_parse(c, &a) && dg_arn_is(&a, DG_ARN_SERVICE, "rds") &&
+                a.len[DG_ARN_REGION] &&
+                strncmp(a.f[DG_ARN_RESOURCE], "cluster:", 8) == 0 &&
+                a.f[DG_ARN_RESOURCE][8]) {
+                *id = dg_strdup(a.f[DG_ARN_RESOURCE] + 8);
+                *region = dg_strndup(a.f[DG_ARN_REGION], a.len[DG_ARN_REGION]);
                 return 1;
             }
             if (strncmp(c, "arn:", 4) == 0)

@@ -51,6 +51,7 @@
 #include <strings.h>
 
 #include "actions_internal.h"
+#include "arn.h"
 #include "json.h"
 #include "mem.h"
 #include "rds.h"
@@ -208,26 +209,17 @@ static int
 rds_arn_parts(const char *s, char *region, size_t rn, char *kind, size_t kn,
               const char **name)
 {
-    if (!s || strncmp(s, "arn:", 4) != 0)
+    struct dg_arn a;
+    if (!dg_arn_parse(s, &a) || !dg_arn_is(&a, DG_ARN_SERVICE, "rds"))
         return 0;
-    const char *p[6];
-    const char *q = s;
-    for (int i = 0; i < 6; i++) {
-        q = strchr(q, ':');
-        if (!q)
-            return 0;
-        p[i] = ++q; /* p[0] partition, p[1] service, p[2] region, ... */
-    }
-    if (strncmp(p[1], "rds:", 4) != 0)
+    const char *res = a.f[DG_ARN_RESOURCE];
+    const char *c = strchr(res, ':');
+    size_t kl = c ? (size_t)(c - res) : 0;
+    if (!c || !c[1] || kl >= kn || !dg_arn_copy(&a, DG_ARN_REGION, region, rn))
         return 0;
-    size_t rl = (size_t)(p[3] - p[2] - 1), kl = (size_t)(p[5] - p[4] - 1);
-    if (rl >= rn || kl >= kn || !*p[5])
-        return 0;
-    memcpy(region, p[2], rl);
-    region[rl] = '\0';
-    memcpy(kind, p[4], kl);
+    memcpy(kind, res, kl);
     kind[kl] = '\0';
-    *name = p[5];
+    *name = c + 1;
     return 1;
 }
 

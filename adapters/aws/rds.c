@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arn.h"
 #include "awsxml.h"
 #include "client.h"
 #include "mem.h"
@@ -347,22 +348,8 @@ rds_global_cluster_writer(const struct rds_global_cluster *g)
 int
 rds_arn_region(const char *arn, char *out, size_t outlen)
 {
-    const char *p = arn, *end;
-    /* arn:partition:service:region:... */
-    if (!arn || strncmp(arn, "arn:", 4) != 0)
-        return 0;
-    for (int i = 0; i < 3; i++) {
-        p = strchr(p, ':');
-        if (!p)
-            return 0;
-        p++;
-    }
-    end = strchr(p, ':');
-    if (!end || end == p || (size_t)(end - p) >= outlen)
-        return 0;
-    memcpy(out, p, (size_t)(end - p));
-    out[end - p] = '\0';
-    return 1;
+    struct dg_arn a;
+    return dg_arn_parse(arn, &a) && dg_arn_copy(&a, DG_ARN_REGION, out, outlen);
 }
 
 /* --- parsers --- */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arn.h"
 #include "buf.h"
 #include "digest.h"
 #include "json.h"
@@ -157,6 +158,45 @@ START_TEST(sha256_known_vector)
 }
 END_TEST
 
+static const struct {
+    const char *in;
+    const char *region; /* NULL: not an ARN */
+    const char *service, *resource;
+} arn_cases[] = {
+    {"arn:aws:rds:us-west-2:123456789012:cluster:orders-west", "us-west-2",
+     "rds", "cluster:orders-west"},
+    {"arn:aws:rds::123456789012:global-cluster:g", "", "rds",
+     "global-cluster:g"},
+    {"arn:aws-cn:sns:cn-north-1:1:topic", "cn-north-1", "sns", "topic"},
+    {"arn:aws:s3:::bucket/key:with:colons", "", "s3", "bucket/key:with:colons"},
+    {"arn:aws:rds:us-west-2:1:", NULL, NULL, NULL},  /* no resource */
+    {"arn:aws:rds:us-west-2", NULL, NULL, NULL},     /* too few fields */
+    {"arn::rds:us-west-2:1:db:x", NULL, NULL, NULL}, /* no partition */
+    {"arn:aws::us-west-2:1:db:x", NULL, NULL, NULL}, /* no service */
+    {"orders-west", NULL, NULL, NULL},
+    {"ARN:aws:rds:us-west-2:1:db:x", NULL, NULL, NULL},
+    {"", NULL, NULL, NULL},
+};
+
+START_TEST(arn_table)
+{
+    struct dg_arn a;
+    char region[16];
+    int ok = dg_arn_parse(arn_cases[_i].in, &a);
+    ck_assert_int_eq(ok, arn_cases[_i].region != NULL);
+    if (!ok)
+        return;
+    ck_assert(dg_arn_is(&a, DG_ARN_SERVICE, arn_cases[_i].service));
+    ck_assert_str_eq(a.f[DG_ARN_RESOURCE], arn_cases[_i].resource);
+    ck_assert_int_eq(dg_arn_copy(&a, DG_ARN_REGION, region, sizeof(region)),
+                     arn_cases[_i].region[0] != '\0');
+    if (arn_cases[_i].region[0])
+        ck_assert_str_eq(region, arn_cases[_i].region);
+    /* too small a buffer: refused, not truncated */
+    ck_assert(!dg_arn_copy(&a, DG_ARN_SERVICE, region, a.len[DG_ARN_SERVICE]));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -171,6 +211,8 @@ main(void)
                         sizeof(time_cases) / sizeof(time_cases[0]));
     tcase_add_test(tc, time_format_roundtrip);
     tcase_add_test(tc, sha256_known_vector);
+    tcase_add_loop_test(tc, arn_table, 0,
+                        sizeof(arn_cases) / sizeof(arn_cases[0]));
     suite_add_tcase(s, tc);
     return ts_run(s);
 }
